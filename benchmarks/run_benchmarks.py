@@ -1,0 +1,207 @@
+"""Side-by-side speed of the daspnet network (Izhikevich 2007, Cereb Cortex 17:2443) in
+dopaspike, Brian2 (cpp_standalone and Cython runtime) and NEST, in one run.
+
+Every peer runs at every size in its own subprocess, one at a time: Brian2 and NEST with the
+peer virtualenv's Python (``install_peers.sh``), dopaspike with this Python. Each process's
+peak memory comes from ``os.wait4`` (the per-child form of RUSAGE_CHILDREN ru_maxrss). Results
+go to ``<out>/latest.json`` and ``<out>/latest.md``; a peer that cannot be imported is reported
+as "not installed". See benchmarks/README.md for the protocol and the meaning of each column.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import daspnet_common as dc  # noqa: E402
+
+PEERS = {  # name -> (script, extra arguments, runs in the peer virtualenv, module to probe)
+    "dopaspike": ("bench_dopaspike.py", [], False, "dopaspike.models.daspnet"),
+    "brian2-standalone": ("bench_brian2.py", ["--device", "standalone"], True, "brian2"),
+    "brian2-runtime": ("bench_brian2.py", ["--device", "runtime"], True, "brian2"),
+    "nest": ("bench_nest.py", [], True, "nest"),
+}
+DEFAULT_MODEL_S = {1000: 10.0, 10000: 3.0}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    p.add_argument("--model-seconds", type=float, nargs="+", default=None,
+                   help="timed model time per size (one value, or one per size); "
+                        "default 10 s at N<=1000, 3 s above")
+    p.add_argument("--peers", nargs="+", default=list(PEERS), choices=list(PEERS))
+    p.add_argument("--out", default=os.path.join(HERE, "results"), help="output folder")
+    p.add_argument("--peer-python", default=os.path.join(HERE, ".venv-peers", "bin", "python"))
+    p.add_argument("--threads", type=int, default=1, help="threads per simulator")
+    p.add_argument("--make-jobs", type=int, default=1, help="parallel jobs of the C++ build")
+    p.add_argument("--deliver-interval", type=int, default=1000,
+                   help="NEST volume_transmitter deliver_interval (ms at min_delay 1 ms)")
+    p.add_argument("--cold", action="store_true",
+                   help="empty Numba and Cython caches, so compile times are first-ever times")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--timeout", type=float, default=1800.0, help="seconds per peer run")
+    args = p.parse_args(argv)
+    if args.model_seconds is None:
+        args.model_seconds = [DEFAULT_MODEL_S.get(n, 10.0 if n <= 1000 else 3.0)
+                              for n in args.sizes]
+    elif len(args.model_seconds) == 1:
+        args.model_seconds = args.model_seconds * len(args.sizes)
+    elif len(args.model_seconds) != len(args.sizes):
+        p.error("--model-seconds takes one value or one per size")
+    return args
+
+
+def probe(python: str, module: str) -> str | None:
+    """Return None if ``python`` can import ``module``, else the reason it cannot."""
+    if not os.path.exists(python):
+        return f"{python} missing (run benchmarks/install_peers.sh)"
+    code = (f"import sys; sys.path.append({os.path.join(os.path.dirname(HERE), 'src')!r}); "
+            f"import {module}")
+    env = dict(os.environ, PYNEST_QUIET="1")
+    r = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env)
+    return None if r.returncode == 0 else (r.stderr.strip().splitlines() or ["?"])[-1]
+
+
+def run_child(cmd: list[str], env: dict, timeout: float) -> dict:
+    """Run one peer process; return its parsed result plus whole-process measurements."""
+    with tempfile.TemporaryFile("w+") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                cwd=HERE, start_new_session=True)
+        timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
+        timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        process_s = time.perf_counter() - t0
+        out.seek(0)
+        text = out.read()
+    lines = [ln for ln in text.splitlines() if ln.startswith(dc.RESULT_PREFIX)]
+    if proc.returncode != 0 or not lines:
+        tail = "\n".join(text.strip().splitlines()[-15:])
+        return {"status": f"failed (exit {proc.returncode})", "log_tail": tail}
+    result = json.loads(lines[-1][len(dc.RESULT_PREFIX):])
+    result.update(status="ok", process_s=process_s, tree_peak_mb=usage.ru_maxrss / 1024.0)
+    return result
+
+
+def run_all(args) -> list[dict]:
+    workroot = os.path.join(HERE, "work")
+    os.makedirs(workroot, exist_ok=True)
+    caches = tempfile.mkdtemp(prefix="cold-", dir=workroot) if args.cold else workroot
+    env = dict(os.environ, PYNEST_QUIET="1", OMP_NUM_THREADS=str(args.threads),
+               NUMBA_NUM_THREADS=str(args.threads))
+    if args.cold:
+        env["NUMBA_CACHE_DIR"] = os.path.join(caches, "numba")
+    missing = {}
+    for peer in args.peers:
+        _, _, in_venv, module = PEERS[peer]
+        missing[peer] = probe(args.peer_python if in_venv else sys.executable, module)
+    results = []
+    for n, model_s in zip(args.sizes, args.model_seconds):
+        for peer in args.peers:
+            script, extra, in_venv, _ = PEERS[peer]
+            row = {"peer": peer, "n": n, "model_s": model_s}
+            if missing[peer]:
+                row.update(status="not installed", reason=missing[peer])
+                results.append(row)
+                continue
+            workdir = os.path.join(workroot, f"{peer}-{n}")
+            shutil.rmtree(workdir, ignore_errors=True)
+            cmd = [args.peer_python if in_venv else sys.executable, os.path.join(HERE, script),
+                   "--n", str(n), "--model-seconds", str(model_s), "--seed", str(args.seed),
+                   "--workdir", workdir, *extra]
+            if peer == "nest":
+                cmd += ["--deliver-interval", str(args.deliver_interval),
+                        "--threads", str(args.threads)]
+            elif peer == "brian2-standalone":
+                cmd += ["--make-jobs", str(args.make_jobs)]
+            elif peer == "brian2-runtime":
+                cmd += ["--cache-dir", os.path.join(caches, "cython")]
+            print(f"[bench] {peer} N={n} model {model_s:g} s ...", file=sys.stderr, flush=True)
+            row.update(run_child(cmd, env, args.timeout))
+            print(f"[bench]   {row['status']} {row.get('wall_per_model_s', '')}",
+                  file=sys.stderr, flush=True)
+            results.append(row)
+    for row in results:  # ratio against dopaspike at the same size
+        ref = next((r for r in results if r["peer"] == "dopaspike" and r["n"] == row["n"]
+                    and r.get("status") == "ok"), None)
+        if ref and row.get("status") == "ok":
+            row["ratio_vs_dopaspike"] = row["wall_per_model_s"] / ref["wall_per_model_s"]
+    return results
+
+
+def _f(value, fmt="{:.3g}") -> str:
+    return "–" if value is None else fmt.format(value)
+
+
+def _peak(r: dict) -> str:
+    text = _f(r.get("sim_peak_mb"), "{:.0f}")
+    if r.get("binary_peak_mb") is not None:
+        text += f" (binary {r['binary_peak_mb']:.0f})"
+    return text
+
+
+def markdown(results: list[dict], meta: dict) -> str:
+    head = ("| peer | N | wall s per model s | ratio vs dopaspike | peak MB | compile/build s "
+            "| model s | rate Hz | mean exc w |\n|---|---|---|---|---|---|---|---|---|")
+    rows = []
+    for r in results:
+        if r.get("status") != "ok":
+            rows.append(f"| {r['peer']} | {r['n']} | {r['status']} | – | – | – | "
+                        f"{r['model_s']:g} | – | – |")
+            continue
+        rows.append(" | ".join([
+            f"| {r['peer']}", str(r["n"]), _f(r["wall_per_model_s"], "{:.4f}"),
+            _f(r.get("ratio_vs_dopaspike"), "{:.2f}"), _peak(r),
+            f"{_f(r.get('compile_s'), '{:.1f}')} + {_f(r.get('build_s'), '{:.1f}')}",
+            f"{r['model_s']:g}", _f(r.get("rate_hz"), "{:.2f}"),
+            _f(r.get("mean_exc_w"), "{:.3f}") + " |"]))
+    notes = (f"\n\n{meta['date']} · {meta['cpu']} ({meta['cores']} cores) · "
+             f"threads {meta['args']['threads']} · NEST deliver_interval "
+             f"{meta['args']['deliver_interval']} · Numba/Cython caches "
+             f"{'emptied (--cold)' if meta['args']['cold'] else 'kept from earlier runs'}"
+             "\n\nratio = peer's wall s per model s / dopaspike's (above 1: dopaspike is faster). "
+             "compile/build s = compile (or first-run overhead) + network construction.\n")
+    return "\n".join([head, *rows]) + notes
+
+
+def machine() -> dict:
+    cpu = platform.processor() or "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
+            "python": sys.version.split()[0]}
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    results = run_all(args)
+    meta = dict(machine(), date=datetime.datetime.now().isoformat(timespec="seconds"),
+                args=vars(args))
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "latest.json"), "w") as f:
+        json.dump({"meta": meta, "results": results}, f, indent=1)
+    table = markdown(results, meta)
+    with open(os.path.join(args.out, "latest.md"), "w") as f:
+        f.write("# daspnet speed benchmark\n\n" + table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

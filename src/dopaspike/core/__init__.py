@@ -1,0 +1,1 @@
+"""The engine: network description -> flat arrays -> one compiled time loop."""

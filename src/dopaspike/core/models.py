@@ -1,0 +1,148 @@
+"""Parameter sets of the neuron models, plasticity rules and dopamine regions.
+
+These are plain frozen dataclasses: one place per parameter, with the paper it comes from.
+Change them with :func:`dataclasses.replace`; every value is validated by ``validate()`` before a
+network is built.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import check_choice, check_range
+
+
+@dataclass(frozen=True)
+class Izhikevich:
+    """Izhikevich (2003, IEEE TNN 14:1569) simple model.
+
+    ``v' = 0.04 v^2 + 5 v + 140 - u + I``, ``u' = a (b v - u)``; at ``v >= 30 mV``:
+    ``v <- c``, ``u <- u + d``. Integrated as in Izhikevich (2007, daspnet.m): two half-steps
+    of v per step, then u.
+
+    ========== ====== ============================================
+    name       unit   meaning
+    ========== ====== ============================================
+    a          1/ms   recovery time scale
+    b          --     recovery sensitivity (dimensionless)
+    c_mv       mV     reset potential
+    d          pA     recovery jump after a spike
+    v_init_mv  mV     initial membrane potential (u starts at b*v)
+    ========== ====== ============================================
+    """
+
+    a: float = 0.02
+    b: float = 0.2
+    c_mv: float = -65.0
+    d: float = 8.0
+    v_init_mv: float = -65.0
+
+    @classmethod
+    def regular_spiking(cls) -> Izhikevich:
+        """Excitatory RS cell (a=0.02, d=8), as in daspnet.m."""
+        return cls(a=0.02, b=0.2, c_mv=-65.0, d=8.0)
+
+    @classmethod
+    def fast_spiking(cls) -> Izhikevich:
+        """Inhibitory FS cell (a=0.1, d=2), as in daspnet.m."""
+        return cls(a=0.1, b=0.2, c_mv=-65.0, d=2.0)
+
+    def validate(self, where: str) -> None:
+        check_range(f"{where}.a", self.a, 0.0, 1.0, low_open=True)
+        check_range(f"{where}.b", self.b, -1.0, 1.0)
+        check_range(f"{where}.c_mv", self.c_mv, -100.0, 30.0, high_open=True)
+        check_range(f"{where}.d", self.d, -50.0, 50.0)
+        check_range(f"{where}.v_init_mv", self.v_init_mv, -100.0, 30.0, high_open=True)
+
+
+@dataclass(frozen=True)
+class LIF:
+    """Leaky integrate-and-fire neuron, ``C_m dv/dt = -(C_m/tau_m)(v - v_rest) + I``.
+
+    Updated exactly for a current held constant over a step; refractory clamp at ``v_reset``.
+    Defaults are the common cortical values of Brunel (2000, J Comput Neurosci 8:183).
+    """
+
+    tau_m_ms: float = 20.0
+    c_m_pf: float = 250.0
+    v_rest_mv: float = -70.0
+    v_reset_mv: float = -70.0
+    v_th_mv: float = -50.0
+    t_ref_ms: float = 2.0
+    v_init_mv: float = -70.0
+
+    def validate(self, where: str) -> None:
+        check_range(f"{where}.tau_m_ms", self.tau_m_ms, 0.0, None, low_open=True)
+        check_range(f"{where}.c_m_pf", self.c_m_pf, 0.0, None, low_open=True)
+        check_range(f"{where}.t_ref_ms", self.t_ref_ms, 0.0, None)
+        check_range(f"{where}.v_reset_mv", self.v_reset_mv, None, self.v_th_mv, high_open=True)
+        check_range(f"{where}.v_init_mv", self.v_init_mv, None, self.v_th_mv, high_open=True)
+
+
+NeuronModel = Izhikevich | LIF
+
+
+@dataclass(frozen=True)
+class DaStdp:
+    """Dopamine-modulated STDP with an eligibility trace (Izhikevich 2007, Cereb Cortex 17:2443).
+
+    Pair-based STDP writes into the synapse's eligibility trace ``c`` instead of its weight
+    (LTP ``c += a_plus * x_pre`` at a postsynaptic spike, LTD ``c -= a_minus * x_post`` at a
+    presynaptic arrival; unit traces decaying with ``tau_plus_ms``/``tau_minus_ms``); ``c`` decays
+    with ``tau_c_ms``; the weight follows ``dw/dt = lr_per_ms * DA * c`` where DA is the
+    concentration (tonic baseline + phasic) of the synapse's dopamine region, clipped to
+    ``[w_min, w_max]``.
+
+    ``mode="exact"`` evaluates this event-driven in closed form (NEST's stdp_dopamine_synapse
+    does the same); ``mode="sweep"`` is daspnet.m's legacy scheme: ``c`` is constant between
+    sweeps and every ``sweep_ms`` ``w += lr_per_ms*sweep_ms*DA*c`` then ``c`` decays.
+
+    Defaults are daspnet.m's: traces x0.95 per ms (tau ~19.5 ms), A+ = 0.1, A- = 0.15 (1.5 x A+),
+    c x0.99 per 10 ms (tau_c ~995 ms), w += (0.002 + DA) * c every 10 ms (lr 0.1 per ms),
+    weights in [0, 4].
+    """
+
+    a_plus: float = 0.1
+    a_minus: float = 0.15
+    tau_plus_ms: float = -1.0 / math.log(0.95)
+    tau_minus_ms: float = -1.0 / math.log(0.95)
+    tau_c_ms: float = -10.0 / math.log(0.99)
+    lr_per_ms: float = 0.1
+    w_min: float = 0.0
+    w_max: float = 4.0
+    mode: Literal["exact", "sweep"] = "exact"
+    sweep_ms: float = 10.0
+
+    def validate(self, where: str) -> None:
+        check_range(f"{where}.a_plus", self.a_plus, 0.0, None)
+        check_range(f"{where}.a_minus", self.a_minus, 0.0, None)
+        for name in ("tau_plus_ms", "tau_minus_ms", "tau_c_ms"):
+            check_range(f"{where}.{name}", getattr(self, name), 0.0, 1e7, low_open=True)
+        check_range(f"{where}.lr_per_ms", self.lr_per_ms, 0.0, None)
+        check_range(f"{where}.w_max", self.w_max, self.w_min, None)
+        check_choice(f"{where}.mode", self.mode, ("exact", "sweep"))
+        check_range(f"{where}.sweep_ms", self.sweep_ms, 0.0, None, low_open=True)
+
+
+@dataclass(frozen=True)
+class DopamineRegion:
+    """A target region of volume-transmitted dopamine.
+
+    Concentration = ``baseline`` (tonic) + a phasic part that decays with ``tau_ms`` and jumps by
+    the release of every spike of a dopamine neuron projecting here and by externally delivered
+    dopamine. daspnet.m: DA x0.995 per ms (tau ~199.5 ms), tonic term 0.002.
+    """
+
+    name: str
+    tau_ms: float = -1.0 / math.log(0.995)
+    baseline: float = 0.002
+
+    def validate(self, where: str) -> None:
+        if not self.name or not self.name.isidentifier():
+            from .errors import ConfigError
+
+            raise ConfigError(f"{where}.name", self.name, "a non-empty identifier")
+        check_range(f"{where}.tau_ms", self.tau_ms, 0.0, 1e7, low_open=True)
+        check_range(f"{where}.baseline", self.baseline, 0.0, None)

@@ -1,0 +1,247 @@
+"""A built network with its state: run it in chunks, talk to it between chunks.
+
+The compiled loop (:mod:`dopaspike.core.kernel`) runs a chunk of steps; between chunks Python
+code (a task, a reward rule, a recorder) reads what happened and schedules dopamine or stimuli
+for later steps. Chunk boundaries never change results: noise is counter-based, events are
+keyed to absolute steps, and recorders only read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kernel
+from . import rng as rngmod
+from .arrays import NEVER, ChunkEvents, ChunkOutput, NeuronState, RegionState, empty_events
+from .errors import ConfigError, check_range
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What one kernel call produced, handed to every listener."""
+
+    step0: int  # first step of the chunk
+    n_steps: int
+    dt_ms: float
+    spike_steps: np.ndarray  # int64 absolute steps of recorded spikes
+    spike_ids: np.ndarray  # global neuron ids
+    pop_counts: np.ndarray  # (n_steps, n_pops) spikes per population per step
+    da_conc: np.ndarray  # (n_steps, n_regions) concentration at the end of each step
+    track_steps: np.ndarray  # steps at which tracked synapses were sampled
+    track_w: np.ndarray  # (n_samples, K)
+    track_c: np.ndarray
+
+
+Listener = Callable[[ChunkResult], None]
+
+
+class Simulation:
+    """State and clock of a built network. Create with :meth:`Network.build`."""
+
+    def __init__(self, net, compiled, seed: int) -> None:
+        self.net = net
+        self.compiled = compiled
+        self.seed = seed
+        self.dt_ms = net.dt_ms
+        self.step = 0
+        self._key_noise = rngmod.counter_key(seed, "noise")
+        self._key_poisson = rngmod.counter_key(seed, "poisson")
+        neu = compiled.neurons
+        n = neu.model.shape[0]
+        v0 = np.array([_v_init(p) for p in net.populations for _ in range(p.n)], float)
+        n_slots = compiled.max_delay + 1
+        self.state = NeuronState(
+            v_mv=v0, u=neu.b * v0, i_syn_pa=np.zeros(n), i_stim_pa=np.zeros(n),
+            ref_until=np.full(n, NEVER, np.int64), last_spike=np.full(n, NEVER, np.int64),
+            post_trace=np.zeros((compiled.rules.mode.shape[0], n)),
+            ring_count=np.zeros(n_slots, np.int64), ring_idx=np.zeros((n_slots, n), np.int64),
+        )
+        self._da_events: list[tuple[int, int, float]] = []
+        self._stim_events: list[tuple[int, int, float]] = []
+        self._listeners: list[Listener] = []
+        self._stops: list[Callable[[int], int | None]] = []
+        self._track = np.zeros(0, np.int64)
+        self._track_stride = 0
+        self._spike_capacity = max(4 * n, 1 << 16)
+
+    # -- time -----------------------------------------------------------------------------
+    @property
+    def t_ms(self) -> float:
+        """Model time reached, in ms (the start of the next step)."""
+        return self.step * self.dt_ms
+
+    def steps_for(self, duration_ms: float) -> int:
+        return int(round(duration_ms / self.dt_ms))
+
+    # -- inputs between chunks ------------------------------------------------------------
+    def deliver_dopamine(self, region: str, amount: float, at_ms: float | None = None) -> None:
+        """Add ``amount`` to ``region``'s concentration at the end of the step at ``at_ms``.
+
+        Default: the next step. Times before the current time are refused.
+        """
+        r = self.net.region_index(region)
+        check_range("amount", amount, -1e6, 1e6)
+        k = self.step if at_ms is None else self.steps_for(at_ms)
+        if k < self.step:
+            raise ConfigError("at_ms", at_ms, f">= the current time {self.t_ms:g} ms")
+        self._da_events.append((k, r, float(amount)))
+
+    def stimulate(self, neurons: Sequence[int] | np.ndarray, current_pa: float, at_ms: float | None = None) -> None:
+        """Inject ``current_pa`` into global neuron ids ``neurons`` during the step at ``at_ms``."""
+        ids = np.atleast_1d(np.asarray(neurons, np.int64))
+        n = self.compiled.neurons.model.shape[0]
+        if ids.size and (ids.min() < 0 or ids.max() >= n):
+            raise ConfigError("neurons", int(ids.max() if ids.max() >= n else ids.min()), f"[0, {n - 1}]")
+        k = self.step if at_ms is None else self.steps_for(at_ms)
+        if k < self.step:
+            raise ConfigError("at_ms", at_ms, f">= the current time {self.t_ms:g} ms")
+        self._stim_events.extend((k, int(i), float(current_pa)) for i in ids)
+
+    # -- observation ----------------------------------------------------------------------
+    def add_listener(self, fn: Listener, stop_at: Callable[[int], int | None] | None = None) -> None:
+        """Call ``fn(ChunkResult)`` after every chunk; ``stop_at(step)`` may name a step at which
+        the next chunk must end (e.g. a snapshot time), or ``None``."""
+        self._listeners.append(fn)
+        if stop_at is not None:
+            self._stops.append(stop_at)
+
+    def record_spikes_of(self, ids: np.ndarray) -> None:
+        """Also record the spikes of these global neuron ids."""
+        self.compiled.neurons.record_mask[np.asarray(ids, np.int64)] = True
+
+    def track_synapses(self, synapse_ids: Sequence[int], every_steps: int = 1) -> None:
+        """Sample weight and eligibility of these synapses every ``every_steps`` steps."""
+        ids = np.asarray(synapse_ids, np.int64)
+        n_syn = self.compiled.synapses.weight.shape[0]
+        if ids.size and (ids.min() < 0 or ids.max() >= n_syn):
+            raise ConfigError("synapse_ids", int(ids.max()), f"[0, {n_syn - 1}]")
+        check_range("every_steps", every_steps, 1, None)
+        self._track = np.union1d(self._track, ids).astype(np.int64)
+        self._track_stride = int(every_steps) if self._track_stride == 0 else min(self._track_stride, int(every_steps))
+
+    def weights(self, synapse_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(weight, eligibility) of synapses as of the last completed step; changes nothing."""
+        c = self.compiled
+        w = np.empty_like(c.synapses.weight)
+        e = np.empty_like(c.synapses.elig)
+        out = self._new_output(0)._replace(peek_w=w, peek_c=e)
+        kernel.run_chunk(self.step, 0, self.dt_ms, self._key_noise, self._key_poisson, c.neurons, self.state,
+                         c.synapses, c.rules, c.regions, empty_events(), out)
+        c = e
+        if synapse_ids is None:
+            return w, c
+        return w[synapse_ids], c[synapse_ids]
+
+    def synapse_ids(self, projection: str) -> np.ndarray:
+        """Synapse ids of a projection (positions in the engine's synapse arrays)."""
+        if projection not in self.compiled.proj_slices:
+            self.net.projection(projection)
+        return self.compiled.proj_slices[projection]
+
+    def find_synapse(self, pre: int, post: int) -> int:
+        """Id of a synapse from global neuron ``pre`` to ``post`` (first if several)."""
+        syn = self.compiled.synapses
+        row = slice(syn.seg[pre, 0], syn.seg[pre, -1])
+        hit = np.flatnonzero(syn.target[row] == post)
+        if hit.size == 0:
+            raise ConfigError("synapse", (pre, post), "a pair connected in this network")
+        return int(row.start + hit[0])
+
+    # -- running --------------------------------------------------------------------------
+    def run(self, duration_ms: float, *, chunk_ms: float = 100.0, progress: Callable[[float], None] | None = None) -> None:
+        """Advance ``duration_ms`` of model time in chunks of at most ``chunk_ms``.
+
+        ``progress(model_ms_done)`` is called after every chunk.
+        """
+        check_range("duration_ms", duration_ms, 0.0, None)
+        check_range("chunk_ms", chunk_ms, self.dt_ms, None)
+        end = self.step + self.steps_for(duration_ms)
+        chunk = max(1, self.steps_for(chunk_ms))
+        start = self.step
+        while self.step < end:
+            stop = min(end, self.step + chunk)
+            for fn in self._stops:
+                s = fn(self.step)
+                if s is not None and self.step < s < stop:
+                    stop = s
+            self._run_steps(stop - self.step)
+            if progress is not None:
+                progress((self.step - start) * self.dt_ms)
+
+    def _run_steps(self, n_steps: int) -> None:
+        c = self.compiled
+        self._grow_da_log(n_steps)
+        done = 0
+        while done < n_steps:
+            k0 = self.step
+            n = n_steps - done
+            events = self._take_events(k0, k0 + n)
+            out = self._new_output(n)
+            ran = kernel.run_chunk(k0, n, self.dt_ms, self._key_noise, self._key_poisson, c.neurons,
+                                   self.state, c.synapses, c.rules, c.regions, events, out)
+            self._return_events(events, k0 + ran)
+            self.step += ran
+            done += ran
+            self._notify(k0, ran, out)
+
+    def _grow_da_log(self, n_steps: int) -> None:
+        reg = self.compiled.regions
+        need = int(reg.log_len.max(initial=0)) + n_steps + 1
+        cap = reg.log_step.shape[1]
+        if need <= cap:
+            return
+        new_cap = max(need, 2 * cap)
+        step = np.zeros((reg.log_step.shape[0], new_cap), np.int64)
+        val = np.zeros((reg.log_step.shape[0], new_cap))
+        step[:, :cap], val[:, :cap] = reg.log_step, reg.log_val
+        self.compiled.regions = RegionState(reg.decay, reg.baseline, reg.phasic, step, val, reg.log_len)
+
+    def _take_events(self, k_lo: int, k_hi: int) -> ChunkEvents:
+        da = sorted((e for e in self._da_events if e[0] < k_hi), key=lambda e: e[0])
+        st = sorted((e for e in self._stim_events if e[0] < k_hi), key=lambda e: e[0])
+        self._da_events = [e for e in self._da_events if e[0] >= k_hi]
+        self._stim_events = [e for e in self._stim_events if e[0] >= k_hi]
+        col = lambda xs, j, dt: np.array([x[j] for x in xs], dt)  # noqa: E731
+        return ChunkEvents(col(da, 0, np.int64), col(da, 1, np.int64), col(da, 2, float),
+                           col(st, 0, np.int64), col(st, 1, np.int64), col(st, 2, float))
+
+    def _return_events(self, ev: ChunkEvents, k_done: int) -> None:
+        """Put back events the kernel did not reach (it stopped early on a full spike buffer)."""
+        for k, r, a in zip(ev.da_step, ev.da_region, ev.da_amount):
+            if k >= k_done:
+                self._da_events.append((int(k), int(r), float(a)))
+        for k, i, a in zip(ev.stim_step, ev.stim_neuron, ev.stim_pa):
+            if k >= k_done:
+                self._stim_events.append((int(k), int(i), float(a)))
+
+    def _new_output(self, n: int) -> ChunkOutput:
+        n_pops = len(self.net.populations)
+        k = self._track.size
+        stride = self._track_stride
+        n_samples = (n // stride + 2) if stride else 0
+        cap = self._spike_capacity if self.compiled.neurons.record_mask.any() else 0
+        cap = max(cap, self.compiled.neurons.model.shape[0] + 1)
+        return ChunkOutput(
+            pop_counts=np.zeros((n, n_pops), np.int32), da_conc=np.zeros((n, len(self.net.regions))),
+            spk_step=np.empty(cap, np.int64), spk_idx=np.empty(cap, np.int32), spk_n=np.zeros(1, np.int64),
+            track_syn=self._track, track_stride=np.array([stride], np.int64),
+            track_step=np.empty(n_samples, np.int64), track_w=np.empty((n_samples, k)),
+            track_c=np.empty((n_samples, k)), track_n=np.zeros(1, np.int64),
+            peek_w=np.zeros(0), peek_c=np.zeros(0),
+        )
+
+    def _notify(self, k0: int, ran: int, out: ChunkOutput) -> None:
+        m = int(out.spk_n[0])
+        t = int(out.track_n[0])
+        res = ChunkResult(k0, ran, self.dt_ms, out.spk_step[:m].copy(), out.spk_idx[:m].astype(np.int64),
+                          out.pop_counts[:ran], out.da_conc[:ran], out.track_step[:t].copy(),
+                          out.track_w[:t].copy(), out.track_c[:t].copy())
+        for fn in self._listeners:
+            fn(res)
+
+
+def _v_init(pop) -> float:
+    return pop.model.v_init_mv

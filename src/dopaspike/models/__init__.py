@@ -1,0 +1,1 @@
+"""Named networks from published models, built from the engine's parts."""
