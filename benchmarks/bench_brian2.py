@@ -16,8 +16,9 @@ API (``NeuronGroup``, ``Synapses``, ``run_regularly``) at dt = 1 ms:
 Devices: ``--device standalone`` (cpp_standalone; code generation + C++ build timed as
 compile_s, the simulation time taken from the binary's own run timer) or ``--device runtime``
 (Cython; a 1 s warm-up run carries the compile, its excess over the steady rate is compile_s).
-Both runs are single-threaded. Divergence from daspnet.m: none intended beyond the random
-streams (Brian2's own ``rand()``) and the fixed reward schedule.
+Both run single-threaded (``--threads N`` gives standalone N OpenMP threads). Divergence from
+daspnet.m: none intended beyond the random streams (Brian2's own ``rand()``) and the fixed
+reward schedule.
 """
 from __future__ import annotations
 
@@ -89,6 +90,7 @@ def main() -> None:
     parser = dc.peer_parser(__doc__.splitlines()[0])
     parser.add_argument("--device", choices=["standalone", "runtime"], default="standalone")
     parser.add_argument("--make-jobs", type=int, default=1, help="parallel C++ build jobs")
+    parser.add_argument("--threads", type=int, default=1, help="OpenMP threads (standalone)")
     parser.add_argument("--cache-dir", default=None, help="Cython cache (runtime device)")
     args = opts = parser.parse_args()
     workdir = args.workdir or tempfile.mkdtemp(prefix="bench_brian2_")
@@ -102,7 +104,8 @@ def main() -> None:
     if opts.device == "standalone":
         b2.set_device("cpp_standalone", directory=workdir, build_on_run=False)
         b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{opts.make_jobs}"]
-        b2.prefs.devices.cpp_standalone.openmp_threads = 0
+        threads = 0 if args.threads == 1 else args.threads  # 0: no OpenMP at all
+        b2.prefs.devices.cpp_standalone.openmp_threads = threads
     else:
         b2.prefs.codegen.target = "cython"
         if opts.cache_dir:
@@ -124,6 +127,7 @@ def main() -> None:
         result["wall_s"] = time.perf_counter() - t2
         steady = result["wall_s"] / args.model_seconds
         result["compile_s"] = max(0.0, result["first_run_s"] - dc.WARMUP_MODEL_S * steady)
+        result["sim_peak_mb"] = dc.self_peak_mb()  # before the read-out below
     else:
         net.run(dc.WARMUP_MODEL_S * b2.second)
         net.run(args.model_seconds * b2.second)

@@ -52,9 +52,9 @@ def main() -> None:
             sim.deliver_dopamine(region, dc.DA_PULSE, at_ms=float(t_ms))
     else:
         result["note"] = "no deliver_dopamine: ran without reward pulses"
-    spikes = [0]
+    spikes = []
     if hasattr(sim, "add_listener"):
-        sim.add_listener(lambda chunk: spikes.__setitem__(0, spikes[0] + int(chunk.pop_counts.sum())))
+        sim.add_listener(lambda chunk: spikes.append(int(chunk.pop_counts.sum())))
 
     t1 = time.perf_counter()
     sim.run(1000.0 * dc.WARMUP_MODEL_S)
@@ -64,8 +64,9 @@ def main() -> None:
     result["wall_s"] = time.perf_counter() - t2
     steady = result["wall_s"] / args.model_seconds
     result["compile_s"] = max(0.0, result["first_run_s"] - dc.WARMUP_MODEL_S * steady)
+    result["sim_peak_mb"] = dc.self_peak_mb()  # before the read-out below
     if hasattr(sim, "add_listener"):
-        result["rate_hz"] = spikes[0] / args.n / (total_ms / 1000.0)
+        result["rate_hz"] = sum(spikes) / args.n / (total_ms / 1000.0)
     if hasattr(sim, "weights") and hasattr(sim, "synapse_ids"):
         weights, _ = sim.weights(sim.synapse_ids("exc"))
         result["mean_exc_w"] = float(weights.mean())

@@ -28,11 +28,12 @@ import daspnet_common as dc  # noqa: E402
 
 PEERS = {  # name -> (script, extra arguments, runs in the peer virtualenv, module to probe)
     "dopaspike": ("bench_dopaspike.py", [], False, "dopaspike.models.daspnet"),
+    "dopaspike-sweep": ("bench_dopaspike.py", ["--mode", "sweep"], False,
+                        "dopaspike.models.daspnet"),
     "brian2-standalone": ("bench_brian2.py", ["--device", "standalone"], True, "brian2"),
     "brian2-runtime": ("bench_brian2.py", ["--device", "runtime"], True, "brian2"),
     "nest": ("bench_nest.py", [], True, "nest"),
 }
-DEFAULT_MODEL_S = {1000: 10.0, 10000: 3.0}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -49,13 +50,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--deliver-interval", type=int, default=1000,
                    help="NEST volume_transmitter deliver_interval (ms at min_delay 1 ms)")
     p.add_argument("--cold", action="store_true",
-                   help="empty Numba and Cython caches, so compile times are first-ever times")
+                   help="start from empty Numba and Cython caches (the first size then shows "
+                        "first-ever compile times)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per peer run")
     args = p.parse_args(argv)
     if args.model_seconds is None:
-        args.model_seconds = [DEFAULT_MODEL_S.get(n, 10.0 if n <= 1000 else 3.0)
-                              for n in args.sizes]
+        args.model_seconds = [10.0 if n <= 1000 else 3.0 for n in args.sizes]
     elif len(args.model_seconds) == 1:
         args.model_seconds = args.model_seconds * len(args.sizes)
     elif len(args.model_seconds) != len(args.sizes):
@@ -80,7 +81,9 @@ def run_child(cmd: list[str], env: dict, timeout: float) -> dict:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
                                 cwd=HERE, start_new_session=True)
-        timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
+        killed = threading.Event()
+        timer = threading.Timer(timeout, lambda: (killed.set(),
+                                                  os.killpg(proc.pid, signal.SIGKILL)))
         timer.start()
         _, status, usage = os.wait4(proc.pid, 0)
         timer.cancel()
@@ -91,13 +94,31 @@ def run_child(cmd: list[str], env: dict, timeout: float) -> dict:
     lines = [ln for ln in text.splitlines() if ln.startswith(dc.RESULT_PREFIX)]
     if proc.returncode != 0 or not lines:
         tail = "\n".join(text.strip().splitlines()[-15:])
-        return {"status": f"failed (exit {proc.returncode})", "log_tail": tail}
+        status = (f"timed out after {timeout:g} s" if killed.is_set()
+                  else f"failed (exit {proc.returncode})")
+        return {"status": status, "log_tail": tail}
     result = json.loads(lines[-1][len(dc.RESULT_PREFIX):])
     result.update(status="ok", process_s=process_s, tree_peak_mb=usage.ru_maxrss / 1024.0)
     return result
 
 
+def peer_command(peer: str, n: int, model_s: float, args, workdir: str, caches: str):
+    """Command line of one peer run."""
+    script, extra, in_venv, _ = PEERS[peer]
+    cmd = [args.peer_python if in_venv else sys.executable, os.path.join(HERE, script),
+           "--n", str(n), "--model-seconds", str(model_s), "--seed", str(args.seed),
+           "--workdir", workdir, *extra]
+    if peer == "nest":
+        cmd += ["--deliver-interval", str(args.deliver_interval), "--threads", str(args.threads)]
+    elif peer == "brian2-standalone":
+        cmd += ["--make-jobs", str(args.make_jobs), "--threads", str(args.threads)]
+    elif peer == "brian2-runtime":
+        cmd += ["--cache-dir", os.path.join(caches, "cython")]
+    return cmd
+
+
 def run_all(args) -> list[dict]:
+    """Run every peer at every size, one process at a time; return one row per run."""
     workroot = os.path.join(HERE, "work")
     os.makedirs(workroot, exist_ok=True)
     caches = tempfile.mkdtemp(prefix="cold-", dir=workroot) if args.cold else workroot
@@ -110,9 +131,8 @@ def run_all(args) -> list[dict]:
         _, _, in_venv, module = PEERS[peer]
         missing[peer] = probe(args.peer_python if in_venv else sys.executable, module)
     results = []
-    for n, model_s in zip(args.sizes, args.model_seconds):
+    for n, model_s in zip(args.sizes, args.model_seconds, strict=True):
         for peer in args.peers:
-            script, extra, in_venv, _ = PEERS[peer]
             row = {"peer": peer, "n": n, "model_s": model_s}
             if missing[peer]:
                 row.update(status="not installed", reason=missing[peer])
@@ -120,21 +140,14 @@ def run_all(args) -> list[dict]:
                 continue
             workdir = os.path.join(workroot, f"{peer}-{n}")
             shutil.rmtree(workdir, ignore_errors=True)
-            cmd = [args.peer_python if in_venv else sys.executable, os.path.join(HERE, script),
-                   "--n", str(n), "--model-seconds", str(model_s), "--seed", str(args.seed),
-                   "--workdir", workdir, *extra]
-            if peer == "nest":
-                cmd += ["--deliver-interval", str(args.deliver_interval),
-                        "--threads", str(args.threads)]
-            elif peer == "brian2-standalone":
-                cmd += ["--make-jobs", str(args.make_jobs)]
-            elif peer == "brian2-runtime":
-                cmd += ["--cache-dir", os.path.join(caches, "cython")]
+            cmd = peer_command(peer, n, model_s, args, workdir, caches)
             print(f"[bench] {peer} N={n} model {model_s:g} s ...", file=sys.stderr, flush=True)
-            row.update(run_child(cmd, env, args.timeout))
+            row.update(run_child(cmd, env, args.timeout), peer=peer)
             print(f"[bench]   {row['status']} {row.get('wall_per_model_s', '')}",
                   file=sys.stderr, flush=True)
             results.append(row)
+    if args.cold:
+        shutil.rmtree(caches, ignore_errors=True)
     for row in results:  # ratio against dopaspike at the same size
         ref = next((r for r in results if r["peer"] == "dopaspike" and r["n"] == row["n"]
                     and r.get("status") == "ok"), None)

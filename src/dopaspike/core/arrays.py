@@ -32,6 +32,12 @@ POW_TABLE_LEN = 4096
 #: Step stored for "never spiked": far enough back that every trace has decayed to 0.
 NEVER = -(1 << 40)
 
+#: Postsynaptic spikes kept per neuron before its incoming synapses are brought up to date.
+POST_HISTORY = 16
+
+#: Most recent emissions kept per neuron (at most; fewer when delays are short).
+MAX_EMISSION_SLOTS = 64
+
 
 class NeuronArrays(NamedTuple):
     """Per-neuron parameters (read-only in the loop)."""
@@ -74,6 +80,11 @@ class NeuronState(NamedTuple):
     post_trace: np.ndarray  # (n_rules, N): STDP post trace right after the last spike
     ring_count: np.ndarray  # (n_delay_slots,) spikes per recent step
     ring_idx: np.ndarray  # (n_delay_slots, N) which neurons spiked
+    em_head: np.ndarray  # (N,) ring position of each neuron's newest emission
+    em_step: np.ndarray  # (N, EMISSION_SLOTS) steps of recent emissions (NEVER when empty)
+    em_x: np.ndarray  # (n_rules, N, EMISSION_SLOTS) presynaptic trace right after each emission
+    hist_len: np.ndarray  # (N,) postsynaptic spikes kept since the neuron's last consolidation
+    hist_step: np.ndarray  # (N, POST_HISTORY) their steps
 
 
 class SynapseArrays(NamedTuple):
@@ -84,11 +95,11 @@ class SynapseArrays(NamedTuple):
     rule: np.ndarray  # int16 row of the rule table, -1 for static
     seg: np.ndarray  # (N, max_delay + 2) int64
     elig: np.ndarray  # eligibility trace c
-    pre_trace: np.ndarray  # presynaptic STDP trace right after the last arrival
-    t_pre: np.ndarray  # int64 step of the last arrival
-    t_upd: np.ndarray  # int64 step up to which (elig, weight) are integrated
+    t_upd: np.ndarray  # int64: (elig, weight) hold through phase 1 of this step; post spikes before it are applied
     in_ptr: np.ndarray  # (N+1,) incoming plastic synapses of each neuron
     in_syn: np.ndarray  # int64 synapse ids
+    in_pre: np.ndarray  # int64 their presynaptic neuron
+    in_delay: np.ndarray  # int64 their delay in steps
 
 
 class RuleTable(NamedTuple):
@@ -140,13 +151,10 @@ class ChunkOutput(NamedTuple):
     spk_step: np.ndarray  # (capacity,) int64
     spk_idx: np.ndarray  # (capacity,) int32
     spk_n: np.ndarray  # (1,) int64 filled so far
-    track_syn: np.ndarray  # (K,) int64 synapses sampled
-    track_stride: np.ndarray  # (1,) int64 sample when step % stride == 0
-    track_step: np.ndarray  # (n_samples,) int64
-    track_w: np.ndarray  # (n_samples, K)
-    track_c: np.ndarray  # (n_samples, K)
-    track_n: np.ndarray  # (1,) int64
-    peek_w: np.ndarray  # (n_synapses,) filled instead of running when n_steps == 0, else empty
+    peek_syn: np.ndarray  # (K,) synapses to read when n_steps == 0
+    peek_pre: np.ndarray  # (K,) their presynaptic neuron
+    peek_delay: np.ndarray  # (K,) their delay in steps
+    peek_w: np.ndarray  # (K,) filled instead of running when n_steps == 0
     peek_c: np.ndarray
 
 

@@ -18,8 +18,9 @@ from .arrays import (
     MODE_EXACT,
     MODE_SWEEP,
     MODEL_IZHIKEVICH,
+    MAX_EMISSION_SLOTS,
     MODEL_LIF,
-    NEVER,
+    POST_HISTORY,
     POW_TABLE_LEN,
     NeuronArrays,
     RegionState,
@@ -29,9 +30,9 @@ from .arrays import (
 from .errors import ConfigError
 from .models import Izhikevich
 
-#: Bytes per synapse in the engine arrays (target, weight, rule, elig, pre trace, t_pre,
-#: t_upd, incoming index) and per neuron (parameters, state, one delay-ring row per slot).
-BYTES_PER_SYNAPSE = 4 + 8 + 2 + 8 + 8 + 8 + 8 + 8
+#: Bytes per synapse in the engine arrays (target, weight, rule, elig, t_upd, incoming index
+#: with its pre and delay) and per neuron (parameters, state, spike histories).
+BYTES_PER_SYNAPSE = 4 + 8 + 2 + 8 + 8 + 3 * 8
 BYTES_PER_NEURON = 8 * 30
 
 
@@ -53,7 +54,10 @@ def estimate_bytes(net) -> int:
     n_syn = sum(p.connectivity.count(p.pre.n, sum(q.n for q in p.post)) for p in net.projections)
     max_delay = _max_delay_steps(net)
     n = net.n_neurons
-    return int(n_syn * BYTES_PER_SYNAPSE * 2 + n * (BYTES_PER_NEURON + 8 * (2 * max_delay + 4)))
+    n_rules = max(1, len({(p.rule, p.region) for p in net.projections if p.rule is not None}))
+    em_slots = min(max_delay + 2, MAX_EMISSION_SLOTS)
+    per_neuron = BYTES_PER_NEURON + 8 * (max_delay + 1) + 8 * POST_HISTORY + 8 * em_slots * (1 + n_rules)
+    return int(n_syn * BYTES_PER_SYNAPSE * 2 + n * per_neuron)
 
 
 def _available_bytes() -> int:
@@ -180,9 +184,9 @@ def _synapse_arrays(net, seed, max_delay, rule_keys):
     in_ptr = np.concatenate([[0], np.cumsum(np.bincount(post[plastic], minlength=n))]).astype(np.int64)
     n_syn = pre.size
     syn = SynapseArrays(
-        target=post, weight=w, rule=rule, seg=seg, elig=np.zeros(n_syn), pre_trace=np.zeros(n_syn),
-        t_pre=np.full(n_syn, NEVER, np.int64), t_upd=np.zeros(n_syn, np.int64),
-        in_ptr=in_ptr, in_syn=by_target.astype(np.int64),
+        target=post, weight=w, rule=rule, seg=seg, elig=np.zeros(n_syn), t_upd=np.zeros(n_syn, np.int64),
+        in_ptr=in_ptr, in_syn=by_target.astype(np.int64), in_pre=pre[by_target].astype(np.int64),
+        in_delay=delay[by_target].astype(np.int64),
     )
     proj_slices = {p.name: np.flatnonzero(own == j) for j, p in enumerate(net.projections)}
     return syn, proj_slices

@@ -7,8 +7,8 @@ each step ``k`` is fixed and is the definition of the model's discrete time:
    exact rule, eligibility decays and the weight integrates ``dw = lr * dt * (baseline + DA) * c``
    (done lazily, in closed form, when the synapse is next touched);
 2. **arrival** -- spikes emitted at step ``k - d`` reach the synapses of delay ``d``: plasticity
-   first (eligibility ``c -= A- * x_post``; presynaptic trace ``x_pre += 1``), then the weight is
-   added to the target's synaptic current;
+   first (eligibility ``c -= A- * x_post``, the presynaptic trace counts the arrival), then the
+   weight is added to the target's synaptic current;
 3. **neurons** -- synaptic, bias, noise, Poisson and stimulus currents drive every neuron; spikes
    are emitted (Izhikevich 2003: two half-steps of v, then u; LIF: exact exponential update);
 4. **spikes** -- each spiking neuron: recorded, releases dopamine if it is a dopamine neuron,
@@ -17,9 +17,14 @@ each step ``k`` is fixed and is the definition of the model's discrete time:
    dopamine is added to each region (and logged for the exact rule), and recorded.
 
 The exact rule follows Izhikevich (2007) in continuous form (dc/dt = -c/tau_c + STDP,
-dw/dt = c * DA) and NEST's ``stdp_dopamine_synapse`` in evaluating it only at spikes: between
-events the eligibility trace and dopamine decay exponentially, so the weight's change has a closed
-form. Weights are clipped to their bounds whenever a synapse is updated.
+dw/dt = c * DA) and NEST's ``stdp_dopamine_synapse`` in evaluating it only at presynaptic spikes:
+between events the eligibility trace and dopamine decay exponentially, so the weight's change has
+a closed form. The potentiation of step 4 is therefore deferred: each neuron keeps its recent
+spikes, and a synapse applies them (in order, each with the presynaptic trace of its time) when
+its next presynaptic spike arrives, touching only its own row. When a neuron's history is full,
+its incoming synapses are brought up to date at the end of the step and the history is cleared.
+Weights are clipped to their bounds whenever a synapse is updated. The result equals the literal
+per-step order above (tested against a per-step reference).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from .arrays import (
     MODE_EXACT,
     MODE_SWEEP,
     MODEL_IZHIKEVICH,
+    NEVER,
     POW_C,
     POW_D,
     POW_MINUS,
@@ -61,29 +67,13 @@ def uniform(key, step, n_neurons, neuron):
 
 
 @njit(cache=True)
-def _input_currents(current, i_syn, bias, i_stim, syn_decay):
-    """Synaptic + bias + stimulus current of this step; synaptic current decays for the next."""
-    for n in range(current.shape[0]):
-        current[n] = i_syn[n] + bias[n] + i_stim[n]
-        i_stim[n] = 0.0
-        i_syn[n] *= syn_decay[n]
-
-
-@njit(cache=True)
-def _uniform_noise(current, amp, key, k, n_neurons, first):
-    """daspnet.m's thalamic input ``amp * (U(0,1) - 0.5)``, counter-based (ids from ``first``)."""
-    for n in range(current.shape[0]):
-        current[n] += amp[n] * (uniform(key, k, n_neurons, first + n) - 0.5)
-
-
-@njit(cache=True)
-def _poisson_input(lo, hi, current, lam_per_step, w_pa, key, k, n_neurons):
+def _poisson_input(lo, hi, i_stim, lam_per_step, w_pa, key, k, n_neurons):
     """External Poisson events this step (count by inversion of one counter-based uniform)."""
-    for n in range(lo, hi):
-        lam = lam_per_step[n]
+    for j in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no negative-index checks, vectorisable
+        lam = lam_per_step[j]
         if lam <= 0.0:
             continue
-        uu = uniform(key, k, n_neurons, n)
+        uu = uniform(key, k, n_neurons, j)
         p = np.exp(-lam)
         cdf = p
         count = 0
@@ -91,71 +81,93 @@ def _poisson_input(lo, hi, current, lam_per_step, w_pa, key, k, n_neurons):
             count += 1
             p *= lam / count
             cdf += p
-        current[n] += w_pa[n] * count
+        i_stim[j] += w_pa[j] * count
 
 
 @njit(cache=True)
-def _izhikevich_step(v_mv, u, a, b, current, dt_ms):
-    """Izhikevich (2003) update as in daspnet.m: two half-steps of v, then u (threshold after)."""
+def _izhikevich_pop(lo, hi, v_mv, u, a, b, i_syn, bias, i_stim, syn_decay, noise_amp, has_noise, key, k, n_neurons,
+                    dt_ms):
+    """Input currents and the Izhikevich (2003) update of neurons lo..hi-1, as in daspnet.m: two
+    half-steps of v, then u; uniform noise ``amp * (U - 0.5)``. Thresholding is the caller's."""
     h = 0.5 * dt_ms
-    for n in range(v_mv.shape[0]):
-        v = v_mv[n]
-        uv = u[n]
-        cur = current[n]
+    for j in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no negative-index checks, vectorisable
+        cur = i_syn[j] + bias[j] + i_stim[j]
+        if has_noise:
+            cur += noise_amp[j] * (uniform(key, k, n_neurons, j) - 0.5)
+        i_stim[j] = 0.0
+        i_syn[j] *= syn_decay[j]
+        v = v_mv[j]
+        uv = u[j]
         v += h * ((0.04 * v + 5.0) * v + 140.0 - uv + cur)
         v += h * ((0.04 * v + 5.0) * v + 140.0 - uv + cur)
-        u[n] = uv + dt_ms * a[n] * (b[n] * v - uv)
-        v_mv[n] = v
+        u[j] = uv + dt_ms * a[j] * (b[j] * v - uv)
+        v_mv[j] = v
 
 
 @njit(cache=True)
-def _lif_step(lo, hi, k, v_mv, ref_until, v_rest, v_reset, v_th, gain, decay, ref_steps, current, spiked, n_spk):
-    """Exact LIF update for a current constant over the step; refractory clamp; returns n_spk."""
-    for n in range(lo, hi):
-        if k <= ref_until[n]:
-            v_mv[n] = v_reset[n]
+def _lif_pop(lo, hi, v_mv, ref_until, v_rest, v_reset, v_th, gain, decay, ref_steps, i_syn, bias, i_stim, syn_decay,
+             noise_amp, has_noise, key, k, n_neurons, spiked, n_spk):
+    """Exact LIF update of neurons lo..hi-1 for a current constant over the step; refractory
+    clamp; returns n_spk."""
+    for j in range(np.uint64(lo), np.uint64(hi)):
+        cur = i_syn[j] + bias[j] + i_stim[j]
+        if has_noise:
+            cur += noise_amp[j] * (uniform(key, k, n_neurons, j) - 0.5)
+        i_stim[j] = 0.0
+        i_syn[j] *= syn_decay[j]
+        if k <= ref_until[j]:
+            v_mv[j] = v_reset[j]
             continue
-        v_inf = v_rest[n] + gain[n] * current[n]
-        v = v_inf + (v_mv[n] - v_inf) * decay[n]
-        if v >= v_th[n]:
-            v = v_reset[n]
-            ref_until[n] = k + ref_steps[n]
-            spiked[n_spk] = n
+        v_inf = v_rest[j] + gain[j] * cur
+        v = v_inf + (v_mv[j] - v_inf) * decay[j]
+        if v >= v_th[j]:
+            v = v_reset[j]
+            ref_until[j] = k + ref_steps[j]
+            spiked[n_spk] = j
             n_spk += 1
-        v_mv[n] = v
+        v_mv[j] = v
     return n_spk
 
 
 @njit(cache=True)
 def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, reg, ev, out):
-    """Run steps ``k0 .. k0+n_steps-1``; return how many ran (fewer if the spike buffer filled).
+    """Run steps ``k0 .. k0+n_steps-1``; return how many ran (fewer if the spike buffer filled;
+    ``-1 - steps`` if a neuron fired too often for its emission history).
 
-    With ``n_steps == 0`` it only fills ``out.peek_w``/``out.peek_c`` with every synapse's weight
-    and eligibility as of step ``k0 - 1``, changing nothing.
+    With ``n_steps == 0`` it only fills ``out.peek_w``/``out.peek_c`` with the weight and
+    eligibility of the synapses ``out.peek_syn`` as of the end of step ``k0 - 1``, changing nothing.
 
     The arrays are unpacked once and the phases are closures: Numba inlines closures without the
     reference counting that array arguments of helper functions cost in the inner loops.
     """
     # -- unpack (once per chunk) ------------------------------------------------------------
-    model, a, b, c_reset, d_jump = neu.model, neu.a, neu.b, neu.c, neu.d
+    a, b, c_reset, d_jump = neu.a, neu.b, neu.c, neu.d
     lif_decay, lif_gain, v_rest, v_reset, v_th = neu.lif_decay, neu.lif_gain_mv_per_pa, neu.v_rest_mv, neu.v_reset_mv, neu.v_th_mv
     ref_steps, syn_decay, noise_amp, bias = neu.ref_steps, neu.syn_decay, neu.noise_amp_pa, neu.bias_pa
     p_lambda, p_w, da_region, da_release = neu.poisson_lambda, neu.poisson_w_pa, neu.da_region, neu.da_release
     pop_index, record_mask = neu.pop_index, neu.record_mask
     pop_start, pop_model, pop_noise, pop_poisson = neu.pop_start, neu.pop_model, neu.pop_noise, neu.pop_poisson
-    n_pops = pop_model.shape[0]
     v_mv, u_rec, i_syn, i_stim, ref_until, last_spike = nst.v_mv, nst.u, nst.i_syn_pa, nst.i_stim_pa, nst.ref_until, nst.last_spike
     post_trace, ring_count, ring_idx = nst.post_trace, nst.ring_count, nst.ring_idx
-    target, weight, rule, seg, elig = syn.target, syn.weight, syn.rule, syn.seg, syn.elig
-    pre_trace, t_pre, t_upd, in_ptr, in_syn = syn.pre_trace, syn.t_pre, syn.t_upd, syn.in_ptr, syn.in_syn
+    em_head, em_step, em_x, hist_len, hist_step = nst.em_head, nst.em_step, nst.em_x, nst.hist_len, nst.hist_step
+    target, weight, rule, seg, elig, t_upd = syn.target, syn.weight, syn.rule, syn.seg, syn.elig, syn.t_upd
+    in_ptr, in_syn, in_pre, in_delay = syn.in_ptr, syn.in_syn, syn.in_pre, syn.in_delay
     e_mode, e_region, a_plus, a_minus = ent.mode, ent.region, ent.a_plus, ent.a_minus
     w_min, w_max, lr_dt, sweep_steps = ent.w_min, ent.w_max, ent.lr_dt, ent.sweep_steps
     g_q, g_c, log_alpha, pow_tab, sweep_ptr, sweep_syn = ent.g_q, ent.g_c, ent.log_alpha, ent.pow_tab, ent.sweep_ptr, ent.sweep_syn
     r_decay, baseline, phasic, log_step, log_val, log_len = reg.decay, reg.baseline, reg.phasic, reg.log_step, reg.log_val, reg.log_len
-    n_neurons = model.shape[0]
+    n_neurons = v_mv.shape[0]
+    n_pops = pop_model.shape[0]
     n_regions = r_decay.shape[0]
     n_rules = e_mode.shape[0]
     n_slots = ring_count.shape[0]
+    max_delay = n_slots - 1
+    n_em = em_step.shape[1]
+    n_hist = hist_step.shape[1]
+    has_sweep = False
+    for e in range(n_rules):
+        if e_mode[e] == MODE_SWEEP:
+            has_sweep = True
 
     def pw(e, which, n):
         """alpha**n for rule e's decay factor ``which``: table, or exp for long intervals."""
@@ -164,13 +176,10 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
         x = n * log_alpha[e, which]
         return 0.0 if x < -700.0 else np.exp(x)
 
-    def lazy(s, k):
-        """(c, w) of exact-rule synapse s integrated to step k, walking the region's DA jumps;
-        between jumps the sum over steps of c * (baseline + DA) is geometric. No write."""
-        e = rule[s]
-        c0 = elig[s]
-        w = weight[s]
-        t0 = t_upd[s]
+    def integrate(e, c0, w, t0, k):
+        """(c, w) of an exact-rule synapse carried from step t0 to step k with no spike events:
+        walks the region's dopamine jumps; between jumps the sum over steps of
+        c * (baseline + DA) is geometric."""
         if k <= t0:
             return c0, w
         r = e_region[e]
@@ -209,123 +218,210 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
             dv = log_val[r, j]
             start = end
             j += 1
-        w = min(max(w + lr_dt[e] * acc, w_min[e]), w_max[e])
-        return cval, w
+        return cval, min(max(w + lr_dt[e] * acc, w_min[e]), w_max[e])
 
-    def current_value(s, k):
-        e = rule[s]
-        if e >= 0 and e_mode[e] == MODE_EXACT:
-            return lazy(s, k)
-        return elig[s], weight[s]
+    def emission_before(i, t):
+        """Position in neuron i's emission ring of its newest emission at or before step t."""
+        h = em_head[i]
+        for back in range(n_em):
+            idx = h - back
+            if idx < 0:
+                idx += n_em
+            if em_step[i, idx] <= t:
+                return idx
+        return h  # unreachable while the ring is large enough (checked when it is written)
 
-    if n_steps == 0:
-        for s in range(weight.shape[0]):
-            out.peek_c[s], out.peek_w[s] = current_value(s, k0 - 1)
-        return 0
+    def x_pre(e, i, idx, t):
+        """Presynaptic trace of rule e at step t after neuron i's emission at ring position idx."""
+        return em_x[e, i, idx] * pw(e, POW_PLUS, t - em_step[i, idx])
+
+    def catch_up(s, e, i, d, tgt, k, inclusive, idx_prev):
+        """(c, w) of exact-rule synapse s (from neuron i, delay d, onto tgt) at step k: integrates
+        and applies the potentiation of every postsynaptic spike not yet applied (those at or after
+        its t_upd; up to step k, inclusive or not). ``idx_prev`` >= 0 is the emission whose arrival
+        is the synapse's last, when the caller knows it. Writes nothing."""
+        c = elig[s]
+        w = weight[s]
+        t0 = t_upd[s]
+        m = hist_len[tgt]
+        jj = m
+        if last_spike[tgt] >= t0 and m > 0:
+            jj = m - 1
+            while jj >= 0 and hist_step[tgt, jj] >= t0:
+                jj -= 1
+            jj += 1
+        while True:  # segments end at each pending postsynaptic spike, the last at k
+            end = k
+            spike = False
+            if jj < m:
+                p = hist_step[tgt, jj]
+                if p < k or (p == k and inclusive):
+                    end = p
+                    spike = True
+            c, w = integrate(e, c, w, t0, end)
+            if not spike:
+                return c, w
+            idx = idx_prev if idx_prev >= 0 else emission_before(i, end - d)
+            c += a_plus[e] * x_pre(e, i, idx, end - d)
+            t0 = end
+            jj += 1
 
     spiked = np.empty(n_neurons, np.int64)
-    current = np.empty(n_neurons)
+    consolidate = np.empty(n_neurons, np.int64)
     release = np.zeros(n_regions)
     p_da = 0
     p_stim = 0
-    stride = out.track_stride[0]
-    for kk in range(n_steps):
-        if out.spk_n[0] + n_neurons > out.spk_step.shape[0]:
-            return kk
-        k = k0 + kk
-        # 1. decay of phasic dopamine (synapses decay lazily)
-        for r in range(n_regions):
-            phasic[r] *= r_decay[r]
-        # 2. arrivals: plasticity at the synapse, then the weight into the target's current
-        for dl in range(1, n_slots):
-            slot = (k - dl) % n_slots
-            for q in range(ring_count[slot]):
-                i = ring_idx[slot, q]
-                for s in range(seg[i, dl], seg[i, dl + 1]):
-                    tgt = target[s]
-                    e = rule[s]
-                    if e >= 0:
-                        if e_mode[e] == MODE_EXACT:
-                            elig[s], weight[s] = lazy(s, k)
-                            t_upd[s] = k
-                        elig[s] -= a_minus[e] * post_trace[e, tgt] * pw(e, POW_MINUS, k - last_spike[tgt])
-                        pre_trace[s] = pre_trace[s] * pw(e, POW_PLUS, k - t_pre[s]) + 1.0
-                        t_pre[s] = k
-                    i_syn[tgt] += weight[s]
-        while p_stim < ev.stim_step.shape[0] and ev.stim_step[p_stim] == k:
-            i_stim[ev.stim_neuron[p_stim]] += ev.stim_pa[p_stim]
-            p_stim += 1
-        # 3. neurons, population by population, in separately compiled vectorisable loops
-        n_spk = 0
-        for pp in range(n_pops):
-            lo = pop_start[pp]
-            hi = pop_start[pp + 1]
-            _input_currents(current[lo:hi], i_syn[lo:hi], bias[lo:hi], i_stim[lo:hi], syn_decay[lo:hi])
-            if pop_noise[pp]:
-                _uniform_noise(current[lo:hi], noise_amp[lo:hi], key_noise, k, n_neurons, lo)
-            if pop_poisson[pp]:
-                _poisson_input(lo, hi, current, p_lambda, p_w, key_poisson, k, n_neurons)
-            if pop_model[pp] == MODEL_IZHIKEVICH:
-                _izhikevich_step(v_mv[lo:hi], u_rec[lo:hi], a[lo:hi], b[lo:hi], current[lo:hi], dt_ms)
-                for n in range(lo, hi):
-                    if v_mv[n] >= 30.0:
-                        v_mv[n] = c_reset[n]
-                        u_rec[n] += d_jump[n]
-                        spiked[n_spk] = n
-                        n_spk += 1
-            else:
-                n_spk = _lif_step(lo, hi, k, v_mv, ref_until, v_rest, v_reset, v_th, lif_gain, lif_decay,
-                                  ref_steps, current, spiked, n_spk)
-        # 4. spikes: record, release dopamine, LTP on incoming plastic synapses, post traces
-        slot = k % n_slots
-        ring_count[slot] = n_spk
-        for q in range(n_spk):
-            n = spiked[q]
-            ring_idx[slot, q] = n
-            out.pop_counts[kk, pop_index[n]] += 1
-            if record_mask[n]:
-                m = out.spk_n[0]
-                out.spk_step[m] = k
-                out.spk_idx[m] = n
-                out.spk_n[0] = m + 1
-            if da_region[n] >= 0:
-                release[da_region[n]] += da_release[n]
-            for idx in range(in_ptr[n], in_ptr[n + 1]):
-                s = in_syn[idx]
-                e = rule[s]
-                if e_mode[e] == MODE_EXACT:
-                    elig[s], weight[s] = lazy(s, k)
-                    t_upd[s] = k
-                elig[s] += a_plus[e] * pre_trace[s] * pw(e, POW_PLUS, k - t_pre[s])
+    peek = n_steps == 0
+    kk = -1
+    while True:
+        kk += 1
+        if peek:
+            k = k0 - 1
+            n_cons = 0
+        else:
+            if kk == n_steps:
+                return n_steps
+            if out.spk_n[0] + n_neurons > out.spk_step.shape[0]:
+                return kk
+            k = k0 + kk
+            # 1. decay of phasic dopamine (synapses decay lazily)
+            for r in range(n_regions):
+                phasic[r] *= r_decay[r]
+            # 2. arrivals: plasticity at the synapse, then the weight into the target's current
+            for dl in range(1, n_slots):
+                slot = (k - dl) % n_slots
+                for q in range(ring_count[slot]):
+                    i = ring_idx[slot, q]
+                    lo = seg[i, dl]
+                    hi = seg[i, dl + 1]
+                    if lo == hi:
+                        continue
+                    idx_prev = emission_before(i, k - dl - 1)  # the emission that arrived last before this one
+                    for s in range(lo, hi):
+                        tgt = target[s]
+                        e = rule[s]
+                        if e >= 0:
+                            ltd = a_minus[e] * post_trace[e, tgt] * pw(e, POW_MINUS, k - last_spike[tgt])
+                            if e_mode[e] == MODE_EXACT:
+                                c, w = catch_up(s, e, i, dl, tgt, k, False, idx_prev)
+                                elig[s] = c - ltd
+                                weight[s] = w
+                                t_upd[s] = k
+                            else:
+                                elig[s] -= ltd
+                        i_syn[tgt] += weight[s]
+            while p_stim < ev.stim_step.shape[0] and ev.stim_step[p_stim] == k:
+                i_stim[ev.stim_neuron[p_stim]] += ev.stim_pa[p_stim]
+                p_stim += 1
+            # 3. neurons, population by population, in separately compiled vectorisable loops
+            n_spk = 0
+            for pp in range(n_pops):
+                lo = pop_start[pp]
+                hi = pop_start[pp + 1]
+                if pop_poisson[pp]:
+                    _poisson_input(lo, hi, i_stim, p_lambda, p_w, key_poisson, k, n_neurons)
+                if pop_model[pp] == MODEL_IZHIKEVICH:
+                    _izhikevich_pop(lo, hi, v_mv, u_rec, a, b, i_syn, bias, i_stim, syn_decay, noise_amp,
+                                    pop_noise[pp], key_noise, k, n_neurons, dt_ms)
+                    for n in range(lo, hi):
+                        if v_mv[n] >= 30.0:
+                            v_mv[n] = c_reset[n]
+                            u_rec[n] += d_jump[n]
+                            spiked[n_spk] = n
+                            n_spk += 1
+                else:
+                    n_spk = _lif_pop(lo, hi, v_mv, ref_until, v_rest, v_reset, v_th, lif_gain, lif_decay, ref_steps,
+                                     i_syn, bias, i_stim, syn_decay, noise_amp, pop_noise[pp], key_noise, k,
+                                     n_neurons, spiked, n_spk)
+            # 4. spikes: record, release dopamine, potentiation, traces and histories
+            slot = k % n_slots
+            ring_count[slot] = n_spk
+            n_cons = 0
+            for q in range(n_spk):
+                n = spiked[q]
+                ring_idx[slot, q] = n
+                out.pop_counts[kk, pop_index[n]] += 1
+                if record_mask[n]:
+                    m = out.spk_n[0]
+                    out.spk_step[m] = k
+                    out.spk_idx[m] = n
+                    out.spk_n[0] = m + 1
+                if da_region[n] >= 0:
+                    release[da_region[n]] += da_release[n]
+                if has_sweep:  # the sweep rule needs its eligibility current at every sweep
+                    for idx in range(in_ptr[n], in_ptr[n + 1]):
+                        s = in_syn[idx]
+                        e = rule[s]
+                        if e_mode[e] == MODE_SWEEP:
+                            pre = in_pre[idx]
+                            t = k - in_delay[idx]
+                            elig[s] += a_plus[e] * x_pre(e, pre, emission_before(pre, t), t)
+                for e in range(n_rules):
+                    post_trace[e, n] = post_trace[e, n] * pw(e, POW_MINUS, k - last_spike[n]) + 1.0
+                last_spike[n] = k
+                hist_step[n, hist_len[n]] = k
+                hist_len[n] += 1
+                if hist_len[n] == n_hist:
+                    consolidate[n_cons] = n
+                    n_cons += 1
+                h_old = em_head[n]
+                h_new = h_old + 1 if h_old + 1 < n_em else 0
+                oldest_kept = em_step[n, h_new + 1 if h_new + 1 < n_em else 0]
+                if em_step[n, h_new] != NEVER and oldest_kept + max_delay > k:
+                    return -1 - kk
+                for e in range(n_rules):
+                    em_x[e, n, h_new] = x_pre(e, n, h_old, k) + 1.0
+                em_step[n, h_new] = k
+                em_head[n] = h_new
+            # 5. dopamine: daspnet sweep if due, then release and delivery, logged and recorded
             for e in range(n_rules):
-                post_trace[e, n] = post_trace[e, n] * pw(e, POW_MINUS, k - last_spike[n]) + 1.0
-            last_spike[n] = k
-        # 5. dopamine: daspnet sweep if due, then release and delivery, logged and recorded
-        for e in range(n_rules):
-            if e_mode[e] == MODE_SWEEP and (k + 1) % sweep_steps[e] == 0:
-                r = e_region[e]
-                gain = lr_dt[e] * sweep_steps[e] * (baseline[r] + phasic[r])
-                decay = pw(e, POW_C, sweep_steps[e])
-                for idx in range(sweep_ptr[e], sweep_ptr[e + 1]):
-                    s = sweep_syn[idx]
-                    weight[s] = min(max(weight[s] + gain * elig[s], w_min[e]), w_max[e])
-                    elig[s] *= decay
-        while p_da < ev.da_step.shape[0] and ev.da_step[p_da] == k:
-            release[ev.da_region[p_da]] += ev.da_amount[p_da]
-            p_da += 1
-        for r in range(n_regions):
-            if release[r] != 0.0:
-                phasic[r] += release[r]
-                m = log_len[r]
-                log_step[r, m] = k
-                log_val[r, m] = phasic[r]
-                log_len[r] = m + 1
-                release[r] = 0.0
-            out.da_conc[kk, r] = baseline[r] + phasic[r]
-        if stride > 0 and k % stride == 0 and out.track_syn.shape[0] > 0:
-            m = out.track_n[0]
-            out.track_step[m] = k
-            for jj in range(out.track_syn.shape[0]):
-                out.track_c[m, jj], out.track_w[m, jj] = current_value(out.track_syn[jj], k)
-            out.track_n[0] = m + 1
-    return n_steps
+                if e_mode[e] == MODE_SWEEP and (k + 1) % sweep_steps[e] == 0:
+                    r = e_region[e]
+                    gain = lr_dt[e] * sweep_steps[e] * (baseline[r] + phasic[r])
+                    decay = pw(e, POW_C, sweep_steps[e])
+                    for idx in range(sweep_ptr[e], sweep_ptr[e + 1]):
+                        s = sweep_syn[idx]
+                        weight[s] = min(max(weight[s] + gain * elig[s], w_min[e]), w_max[e])
+                        elig[s] *= decay
+            while p_da < ev.da_step.shape[0] and ev.da_step[p_da] == k:
+                release[ev.da_region[p_da]] += ev.da_amount[p_da]
+                p_da += 1
+            for r in range(n_regions):
+                if release[r] != 0.0:
+                    phasic[r] += release[r]
+                    m = log_len[r]
+                    log_step[r, m] = k
+                    log_val[r, m] = phasic[r]
+                    log_len[r] = m + 1
+                    release[r] = 0.0
+                out.da_conc[kk, r] = baseline[r] + phasic[r]
+        # 6. catch synapses up to the end of step k: when peeking, the requested ones (read only);
+        #    otherwise the incoming synapses of neurons whose spike history is full (written back)
+        if peek:
+            src_syn, src_pre, src_delay = out.peek_syn, out.peek_pre, out.peek_delay
+            n_ranges = 1
+        else:
+            src_syn, src_pre, src_delay = in_syn, in_pre, in_delay
+            n_ranges = n_cons
+        j = 0
+        for q in range(n_ranges):
+            lo = 0 if peek else in_ptr[consolidate[q]]
+            hi = src_syn.shape[0] if peek else in_ptr[consolidate[q] + 1]
+            for idx in range(lo, hi):
+                s = src_syn[idx]
+                e = rule[s]
+                if e >= 0 and e_mode[e] == MODE_EXACT:
+                    c, w = catch_up(s, e, src_pre[idx], src_delay[idx], target[s], k, True, -1)
+                else:
+                    c, w = elig[s], weight[s]
+                if peek:
+                    out.peek_c[j], out.peek_w[j] = c, w
+                    j += 1
+                else:
+                    elig[s], weight[s] = c, w
+                    if e >= 0 and e_mode[e] == MODE_EXACT:
+                        t_upd[s] = k
+            if not peek:
+                hist_len[consolidate[q]] = 0
+        if peek:
+            return 0

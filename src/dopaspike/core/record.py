@@ -130,39 +130,51 @@ class DopamineRecorder:
 
 
 class SynapseRecorder:
-    """Weight and eligibility of chosen synapses every ``every_ms``."""
+    """Weight and eligibility of chosen synapses at every multiple of ``every_ms`` (step ends).
+
+    Chunks are split at the sampling steps and the synapses are read with the engine's peek, so
+    sampling often (every step) costs a return to Python per sample but never changes results.
+    """
 
     def __init__(self, sim, synapse_ids, every_ms: float = 1.0):
         check_range("every_ms", every_ms, sim.dt_ms, None)
         self.synapse_ids = np.atleast_1d(np.asarray(synapse_ids, np.int64))
-        stride = sim.steps_for(every_ms)
-        sim.track_synapses(self.synapse_ids, stride)
-        self._stride = stride
-        self._all = None
+        n_syn = sim.compiled.synapses.weight.size
+        if self.synapse_ids.size and (self.synapse_ids.min() < 0 or self.synapse_ids.max() >= n_syn):
+            from .errors import ConfigError
+
+            raise ConfigError("synapse_ids", int(self.synapse_ids.max()), f"[0, {n_syn - 1}]")
+        self._every = sim.steps_for(every_ms)
+        self._sim = sim
         self._steps, self._w, self._c = [], [], []
         self.dt_ms = sim.dt_ms
-        self._sim = sim
-        sim.add_listener(self._on_chunk)
+        if sim.step == 0:  # the state before any step
+            self._sample(0)
+        sim.add_listener(self._on_chunk, stop_at=lambda step: (step // self._every + 1) * self._every)
+
+    def _sample(self, step: int) -> None:
+        w, c = self._sim.weights(self.synapse_ids)
+        self._steps.append(step)
+        self._w.append(w)
+        self._c.append(c)
 
     def _on_chunk(self, res) -> None:
-        tracked = self._sim._track
-        cols = np.searchsorted(tracked, self.synapse_ids)
-        keep = res.track_steps % self._stride == 0
-        self._steps.append(res.track_steps[keep])
-        self._w.append(res.track_w[keep][:, cols])
-        self._c.append(res.track_c[keep][:, cols])
+        end = res.step0 + res.n_steps
+        if end % self._every == 0:
+            self._sample(end)
 
     @property
     def t_ms(self) -> np.ndarray:
-        return np.concatenate(self._steps or [np.zeros(0, np.int64)]) * self.dt_ms
+        """Sample times: the state at the end of step ``t/dt - 1`` (0: the initial state)."""
+        return np.asarray(self._steps, float) * self.dt_ms
 
     @property
     def weight(self) -> np.ndarray:
-        return np.concatenate(self._w) if self._w else np.zeros((0, self.synapse_ids.size))
+        return np.array(self._w).reshape(len(self._steps), self.synapse_ids.size)
 
     @property
     def eligibility(self) -> np.ndarray:
-        return np.concatenate(self._c) if self._c else np.zeros((0, self.synapse_ids.size))
+        return np.array(self._c).reshape(len(self._steps), self.synapse_ids.size)
 
 
 class WeightStatsRecorder:

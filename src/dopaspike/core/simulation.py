@@ -15,7 +15,16 @@ import numpy as np
 
 from . import kernel
 from . import rng as rngmod
-from .arrays import NEVER, ChunkEvents, ChunkOutput, NeuronState, RegionState, empty_events
+from .arrays import (
+    MAX_EMISSION_SLOTS,
+    NEVER,
+    POST_HISTORY,
+    ChunkEvents,
+    ChunkOutput,
+    NeuronState,
+    RegionState,
+    empty_events,
+)
 from .errors import ConfigError, check_range
 
 
@@ -30,9 +39,6 @@ class ChunkResult:
     spike_ids: np.ndarray  # global neuron ids
     pop_counts: np.ndarray  # (n_steps, n_pops) spikes per population per step
     da_conc: np.ndarray  # (n_steps, n_regions) concentration at the end of each step
-    track_steps: np.ndarray  # steps at which tracked synapses were sampled
-    track_w: np.ndarray  # (n_samples, K)
-    track_c: np.ndarray
 
 
 Listener = Callable[[ChunkResult], None]
@@ -53,18 +59,21 @@ class Simulation:
         n = neu.model.shape[0]
         v0 = np.array([_v_init(p) for p in net.populations for _ in range(p.n)], float)
         n_slots = compiled.max_delay + 1
+        em_slots = min(compiled.max_delay + 2, MAX_EMISSION_SLOTS)
+        n_rules = compiled.rules.mode.shape[0]
         self.state = NeuronState(
             v_mv=v0, u=neu.b * v0, i_syn_pa=np.zeros(n), i_stim_pa=np.zeros(n),
             ref_until=np.full(n, NEVER, np.int64), last_spike=np.full(n, NEVER, np.int64),
-            post_trace=np.zeros((compiled.rules.mode.shape[0], n)),
+            post_trace=np.zeros((n_rules, n)),
             ring_count=np.zeros(n_slots, np.int64), ring_idx=np.zeros((n_slots, n), np.int64),
+            em_head=np.zeros(n, np.int64), em_step=np.full((n, em_slots), NEVER, np.int64),
+            em_x=np.zeros((n_rules, n, em_slots)), hist_len=np.zeros(n, np.int64),
+            hist_step=np.zeros((n, POST_HISTORY), np.int64),
         )
         self._da_events: list[tuple[int, int, float]] = []
         self._stim_events: list[tuple[int, int, float]] = []
         self._listeners: list[Listener] = []
         self._stops: list[Callable[[int], int | None]] = []
-        self._track = np.zeros(0, np.int64)
-        self._track_stride = 0
         self._spike_capacity = max(4 * n, 1 << 16)
 
     # -- time -----------------------------------------------------------------------------
@@ -112,28 +121,25 @@ class Simulation:
         """Also record the spikes of these global neuron ids."""
         self.compiled.neurons.record_mask[np.asarray(ids, np.int64)] = True
 
-    def track_synapses(self, synapse_ids: Sequence[int], every_steps: int = 1) -> None:
-        """Sample weight and eligibility of these synapses every ``every_steps`` steps."""
-        ids = np.asarray(synapse_ids, np.int64)
-        n_syn = self.compiled.synapses.weight.shape[0]
-        if ids.size and (ids.min() < 0 or ids.max() >= n_syn):
-            raise ConfigError("synapse_ids", int(ids.max()), f"[0, {n_syn - 1}]")
-        check_range("every_steps", every_steps, 1, None)
-        self._track = np.union1d(self._track, ids).astype(np.int64)
-        self._track_stride = int(every_steps) if self._track_stride == 0 else min(self._track_stride, int(every_steps))
+    def _pre_and_delay(self, synapse_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Presynaptic neuron and delay (steps) of synapses, from the CSR row and delay segments."""
+        seg = self.compiled.synapses.seg
+        pre = np.searchsorted(seg[:, 0], synapse_ids, side="right") - 1
+        rows = seg[pre]  # (n, max_delay + 2): delay d occupies rows[:, d] <= s < rows[:, d + 1]
+        delay = (rows <= synapse_ids[:, None]).sum(axis=1) - 1
+        return pre.astype(np.int64), delay.astype(np.int64)
 
     def weights(self, synapse_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(weight, eligibility) of synapses as of the last completed step; changes nothing."""
         c = self.compiled
-        w = np.empty_like(c.synapses.weight)
-        e = np.empty_like(c.synapses.elig)
-        out = self._new_output(0)._replace(peek_w=w, peek_c=e)
+        ids = np.arange(c.synapses.weight.size) if synapse_ids is None else np.atleast_1d(np.asarray(synapse_ids, np.int64))
+        pre, delay = self._pre_and_delay(ids)
+        w = np.empty(ids.size)
+        e = np.empty(ids.size)
+        out = self._new_output(0)._replace(peek_syn=ids, peek_pre=pre, peek_delay=delay, peek_w=w, peek_c=e)
         kernel.run_chunk(self.step, 0, self.dt_ms, self._key_noise, self._key_poisson, c.neurons, self.state,
                          c.synapses, c.rules, c.regions, empty_events(), out)
-        c = e
-        if synapse_ids is None:
-            return w, c
-        return w[synapse_ids], c[synapse_ids]
+        return w, e
 
     def synapse_ids(self, projection: str) -> np.ndarray:
         """Synapse ids of a projection (positions in the engine's synapse arrays)."""
@@ -182,6 +188,10 @@ class Simulation:
             out = self._new_output(n)
             ran = kernel.run_chunk(k0, n, self.dt_ms, self._key_noise, self._key_poisson, c.neurons,
                                    self.state, c.synapses, c.rules, c.regions, events, out)
+            if ran < 0:
+                raise RuntimeError(
+                    f"at t={(k0 - ran - 1) * self.dt_ms:g} ms a neuron fired more than {MAX_EMISSION_SLOTS - 1} "
+                    f"times within the longest delay ({c.max_delay * self.dt_ms:g} ms); shorten the delays")
             self._return_events(events, k0 + ran)
             self.step += ran
             done += ran
@@ -219,26 +229,19 @@ class Simulation:
 
     def _new_output(self, n: int) -> ChunkOutput:
         n_pops = len(self.net.populations)
-        k = self._track.size
-        stride = self._track_stride
-        n_samples = (n // stride + 2) if stride else 0
         cap = self._spike_capacity if self.compiled.neurons.record_mask.any() else 0
         cap = max(cap, self.compiled.neurons.model.shape[0] + 1)
         return ChunkOutput(
             pop_counts=np.zeros((n, n_pops), np.int32), da_conc=np.zeros((n, len(self.net.regions))),
             spk_step=np.empty(cap, np.int64), spk_idx=np.empty(cap, np.int32), spk_n=np.zeros(1, np.int64),
-            track_syn=self._track, track_stride=np.array([stride], np.int64),
-            track_step=np.empty(n_samples, np.int64), track_w=np.empty((n_samples, k)),
-            track_c=np.empty((n_samples, k)), track_n=np.zeros(1, np.int64),
+            peek_syn=np.zeros(0, np.int64), peek_pre=np.zeros(0, np.int64), peek_delay=np.zeros(0, np.int64),
             peek_w=np.zeros(0), peek_c=np.zeros(0),
         )
 
     def _notify(self, k0: int, ran: int, out: ChunkOutput) -> None:
         m = int(out.spk_n[0])
-        t = int(out.track_n[0])
         res = ChunkResult(k0, ran, self.dt_ms, out.spk_step[:m].copy(), out.spk_idx[:m].astype(np.int64),
-                          out.pop_counts[:ran], out.da_conc[:ran], out.track_step[:t].copy(),
-                          out.track_w[:t].copy(), out.track_c[:t].copy())
+                          out.pop_counts[:ran], out.da_conc[:ran])
         for fn in self._listeners:
             fn(res)
 

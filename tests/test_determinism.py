@@ -1,0 +1,62 @@
+"""Same seed, same result: across runs, chunk sizes and recorders; other seeds differ."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import dopaspike as ds
+from dopaspike.core.record import DopamineRecorder, RateRecorder, SpikeRecorder, SynapseRecorder, WeightStatsRecorder
+from dopaspike.models.daspnet import DaspnetParams, daspnet_network
+
+PARAMS = DaspnetParams(n_exc=160, n_inh=40, n_targets=20)
+
+
+def _run(seed=5, chunks=(100.0,), recorders=False, mode="exact"):
+    net = daspnet_network(PARAMS if mode == "exact" else DaspnetParams(n_exc=160, n_inh=40, n_targets=20,
+                                                                       rule=ds.DaStdp(mode="sweep")))
+    sim = net.build(seed)
+    spikes = SpikeRecorder(sim)
+    for t in (300.0, 777.0, 1500.0):
+        sim.deliver_dopamine("cortex", 0.5, at_ms=t)
+    if recorders:
+        RateRecorder(sim, 50.0)
+        DopamineRecorder(sim, 7.0)
+        SynapseRecorder(sim, [0, 5, 17], every_ms=3.0)
+        WeightStatsRecorder(sim, sim.synapse_ids("exc"), every_ms=250.0)
+    done = 0.0
+    i = 0
+    while done < 2000.0:
+        step = min(chunks[i % len(chunks)], 2000.0 - done)
+        sim.run(step, chunk_ms=step)
+        done += step
+        i += 1
+    w, c = sim.weights()
+    return spikes.times_ms, spikes.ids, w, c, sim.state.v_mv.copy()
+
+
+def _same(a, b):
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_same_seed_same_result():
+    _same(_run(), _run())
+
+
+def test_chunk_size_does_not_matter():
+    ref = _run(chunks=(2000.0,))
+    _same(ref, _run(chunks=(1.0, 7.0, 33.0, 250.0)))
+    _same(ref, _run(chunks=(13.0,)))
+
+
+def test_recorders_do_not_change_dynamics():
+    _same(_run(recorders=False), _run(recorders=True))
+
+
+def test_sweep_mode_chunk_independent():
+    _same(_run(mode="sweep", chunks=(2000.0,)), _run(mode="sweep", chunks=(3.0, 11.0)))
+
+
+def test_other_seed_differs():
+    a, b = _run(seed=5), _run(seed=6)
+    assert a[0].size != b[0].size or not np.array_equal(a[0], b[0])
