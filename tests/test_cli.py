@@ -64,3 +64,30 @@ def test_existing_output_folder_is_refused(tmp_path):
     res = runner.invoke(app, ["run", "distal-reward", "--quick", "--out", str(tmp_path)])
     assert res.exit_code == 2 and "not empty" in res.output
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_interrupted_run_keeps_what_it_had(tmp_path):
+    """Ctrl-C during a long run: exit 130, a complete folder marked interrupted, data so far."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "long"
+    proc = subprocess.Popen([sys.executable, "-m", "dopaspike.cli", "run", "distal-reward", "--set", "duration_s=3600",
+                             "--out", str(out), "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+        if time.time() > deadline - 110:  # ~10 s in: compiled and running
+            os.kill(proc.pid, signal.SIGINT)
+            break
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, output.decode()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["status"] == "interrupted"
+    assert 0 < metrics["model_s"] < 3600
+    with h5py.File(out / "data.h5") as f:
+        assert f["weights/t_ms"].shape[0] == f["weights/mean"].shape[0]
+        assert f["target/t_ms"][-1] <= metrics["model_s"] * 1000.0

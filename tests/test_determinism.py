@@ -22,7 +22,7 @@ def _run(seed=5, chunks=(100.0,), recorders=False, mode="exact"):
         RateRecorder(sim, 50.0)
         DopamineRecorder(sim, 7.0)
         SynapseRecorder(sim, [0, 5, 17], every_ms=3.0)
-        WeightStatsRecorder(sim, sim.synapse_ids("exc"), every_ms=250.0)
+        WeightStatsRecorder(sim, sim.synapse_ids("exc"), every_ms=250.0, keep_weights=True)
     done = 0.0
     i = 0
     while done < 2000.0:
@@ -60,3 +60,20 @@ def test_sweep_mode_chunk_independent():
 def test_other_seed_differs():
     a, b = _run(seed=5), _run(seed=6)
     assert a[0].size != b[0].size or not np.array_equal(a[0], b[0])
+
+
+def test_recorders_read_the_state_they_claim():
+    sim = daspnet_network(PARAMS).build(3)
+    sim.deliver_dopamine("cortex", 0.5, at_ms=200.0)
+    ids = sim.synapse_ids("exc")[:7]
+    syn = SynapseRecorder(sim, ids, every_ms=50.0)
+    stats = WeightStatsRecorder(sim, sim.synapse_ids("exc"), every_ms=100.0, keep_weights=True)
+    rates = RateRecorder(sim, 100.0)
+    sim.run(1000.0, chunk_ms=30.0)
+    w, c = sim.weights(ids)
+    np.testing.assert_array_equal(syn.weight[-1], w)
+    np.testing.assert_array_equal(syn.eligibility[-1], c)
+    assert syn.t_ms[0] == 0.0 and syn.t_ms[-1] == 1000.0 and syn.weight.shape == (21, 7)
+    np.testing.assert_allclose(stats.mean, stats.weights.mean(axis=1))
+    np.testing.assert_array_equal(stats.weights[-1], sim.weights(sim.synapse_ids("exc"))[0])
+    assert rates.rates_hz.shape == (10, 2) and np.all(rates.rates_hz > 0)

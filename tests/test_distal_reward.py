@@ -52,6 +52,6 @@ def test_metrics_and_data_are_complete(rewarded):
         assert np.isfinite(res.metrics[key]), key
     assert 0.5 < res.metrics["rate_hz"] < 5.0  # daspnet fires sparsely (~1 Hz)
     d = res.data
-    assert d["target/t_ms"].size == 1200 * 10  # every 100 ms, from t = 0
+    assert d["target/t_ms"].size == 1200 * 10 + 1  # every 100 ms, from t = 0 to the end
     assert d["weights/t_ms"].size == 120
     assert np.all(np.diff(d["rewards/t_ms"]) >= 0) or d["rewards/t_ms"].size < 2

@@ -15,10 +15,10 @@ import numpy as np
 
 from . import rng as rngmod
 from .arrays import (
+    MAX_EMISSION_SLOTS,
     MODE_EXACT,
     MODE_SWEEP,
     MODEL_IZHIKEVICH,
-    MAX_EMISSION_SLOTS,
     MODEL_LIF,
     POST_HISTORY,
     POW_TABLE_LEN,

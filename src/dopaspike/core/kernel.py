@@ -142,20 +142,24 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
     """
     # -- unpack (once per chunk) ------------------------------------------------------------
     a, b, c_reset, d_jump = neu.a, neu.b, neu.c, neu.d
-    lif_decay, lif_gain, v_rest, v_reset, v_th = neu.lif_decay, neu.lif_gain_mv_per_pa, neu.v_rest_mv, neu.v_reset_mv, neu.v_th_mv
+    lif_decay, lif_gain = neu.lif_decay, neu.lif_gain_mv_per_pa
+    v_rest, v_reset, v_th = neu.v_rest_mv, neu.v_reset_mv, neu.v_th_mv
     ref_steps, syn_decay, noise_amp, bias = neu.ref_steps, neu.syn_decay, neu.noise_amp_pa, neu.bias_pa
     p_lambda, p_w, da_region, da_release = neu.poisson_lambda, neu.poisson_w_pa, neu.da_region, neu.da_release
     pop_index, record_mask = neu.pop_index, neu.record_mask
     pop_start, pop_model, pop_noise, pop_poisson = neu.pop_start, neu.pop_model, neu.pop_noise, neu.pop_poisson
-    v_mv, u_rec, i_syn, i_stim, ref_until, last_spike = nst.v_mv, nst.u, nst.i_syn_pa, nst.i_stim_pa, nst.ref_until, nst.last_spike
+    v_mv, u_rec, i_syn, i_stim = nst.v_mv, nst.u, nst.i_syn_pa, nst.i_stim_pa
+    ref_until, last_spike = nst.ref_until, nst.last_spike
     post_trace, ring_count, ring_idx = nst.post_trace, nst.ring_count, nst.ring_idx
     em_head, em_step, em_x, hist_len, hist_step = nst.em_head, nst.em_step, nst.em_x, nst.hist_len, nst.hist_step
     target, weight, rule, seg, elig, t_upd = syn.target, syn.weight, syn.rule, syn.seg, syn.elig, syn.t_upd
     in_ptr, in_syn, in_pre, in_delay = syn.in_ptr, syn.in_syn, syn.in_pre, syn.in_delay
     e_mode, e_region, a_plus, a_minus = ent.mode, ent.region, ent.a_plus, ent.a_minus
     w_min, w_max, lr_dt, sweep_steps = ent.w_min, ent.w_max, ent.lr_dt, ent.sweep_steps
-    g_q, g_c, log_alpha, pow_tab, sweep_ptr, sweep_syn = ent.g_q, ent.g_c, ent.log_alpha, ent.pow_tab, ent.sweep_ptr, ent.sweep_syn
-    r_decay, baseline, phasic, log_step, log_val, log_len = reg.decay, reg.baseline, reg.phasic, reg.log_step, reg.log_val, reg.log_len
+    g_q, g_c, log_alpha, pow_tab = ent.g_q, ent.g_c, ent.log_alpha, ent.pow_tab
+    sweep_ptr, sweep_syn = ent.sweep_ptr, ent.sweep_syn
+    r_decay, baseline, phasic = reg.decay, reg.baseline, reg.phasic
+    log_step, log_val, log_len = reg.log_step, reg.log_val, reg.log_len
     n_neurons = v_mv.shape[0]
     n_pops = pop_model.shape[0]
     n_regions = r_decay.shape[0]

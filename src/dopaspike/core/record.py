@@ -146,7 +146,7 @@ class SynapseRecorder:
             raise ConfigError("synapse_ids", int(self.synapse_ids.max()), f"[0, {n_syn - 1}]")
         self._every = sim.steps_for(every_ms)
         self._sim = sim
-        self._steps, self._w, self._c = [], [], []
+        self._rows: list[tuple] = []  # (step, weights, eligibilities), appended whole
         self.dt_ms = sim.dt_ms
         if sim.step == 0:  # the state before any step
             self._sample(0)
@@ -154,9 +154,7 @@ class SynapseRecorder:
 
     def _sample(self, step: int) -> None:
         w, c = self._sim.weights(self.synapse_ids)
-        self._steps.append(step)
-        self._w.append(w)
-        self._c.append(c)
+        self._rows.append((step, w, c))
 
     def _on_chunk(self, res) -> None:
         end = res.step0 + res.n_steps
@@ -166,52 +164,58 @@ class SynapseRecorder:
     @property
     def t_ms(self) -> np.ndarray:
         """Sample times: the state at the end of step ``t/dt - 1`` (0: the initial state)."""
-        return np.asarray(self._steps, float) * self.dt_ms
+        return np.array([r[0] for r in self._rows], float) * self.dt_ms
 
     @property
     def weight(self) -> np.ndarray:
-        return np.array(self._w).reshape(len(self._steps), self.synapse_ids.size)
+        return np.array([r[1] for r in self._rows]).reshape(len(self._rows), self.synapse_ids.size)
 
     @property
     def eligibility(self) -> np.ndarray:
-        return np.array(self._c).reshape(len(self._steps), self.synapse_ids.size)
+        return np.array([r[2] for r in self._rows]).reshape(len(self._rows), self.synapse_ids.size)
 
 
 class WeightStatsRecorder:
-    """Mean and percentiles of a set of synapses' weights every ``every_ms`` (at step ends).
+    """Mean and percentiles of a set of synapses' weights every ``every_ms`` (at step ends);
+    with ``keep_weights`` also the full weight vector at each sample (memory grows with it).
 
     Chunks are split at the sampling steps; the weights are read with the engine's peek.
     """
 
-    def __init__(self, sim, synapse_ids, every_ms: float = 1000.0, percentiles=(1, 50, 99)):
+    def __init__(self, sim, synapse_ids, every_ms: float = 1000.0, percentiles=(1, 50, 99), keep_weights: bool = False):
         check_range("every_ms", every_ms, sim.dt_ms, None)
         self.synapse_ids = np.asarray(synapse_ids, np.int64)
         self.percentiles = tuple(percentiles)
+        self.keep_weights = keep_weights
         self._every = sim.steps_for(every_ms)
         self._sim = sim
-        self._t, self._mean, self._pct = [], [], []
-        sim.add_listener(self._on_chunk, stop_at=self._next_stop)
-
-    def _next_stop(self, step: int) -> int:
-        return (step // self._every + 1) * self._every
+        self._rows: list[tuple] = []  # one tuple per sample, appended whole
+        sim.add_listener(self._on_chunk, stop_at=lambda step: (step // self._every + 1) * self._every)
 
     def _on_chunk(self, res) -> None:
         end = res.step0 + res.n_steps
         if end % self._every == 0:
             w, _ = self._sim.weights(self.synapse_ids)
-            self._t.append(end * self._sim.dt_ms)
-            self._mean.append(float(w.mean()) if w.size else np.nan)
-            self._pct.append(np.percentile(w, self.percentiles) if w.size else np.full(len(self.percentiles), np.nan))
+            pct = np.percentile(w, self.percentiles) if w.size else np.full(len(self.percentiles), np.nan)
+            self._rows.append((end * self._sim.dt_ms, float(w.mean()) if w.size else np.nan, pct,
+                               w if self.keep_weights else None))
 
     @property
     def t_ms(self) -> np.ndarray:
-        return np.asarray(self._t)
+        return np.array([r[0] for r in self._rows])
 
     @property
     def mean(self) -> np.ndarray:
-        return np.asarray(self._mean)
+        return np.array([r[1] for r in self._rows])
 
     @property
     def pct(self) -> np.ndarray:
         """(n_samples, n_percentiles)."""
-        return np.asarray(self._pct).reshape(len(self._t), len(self.percentiles))
+        return np.array([r[2] for r in self._rows]).reshape(len(self._rows), len(self.percentiles))
+
+    @property
+    def weights(self) -> np.ndarray:
+        """(n_samples, n_synapses) full weights; only with ``keep_weights=True``."""
+        if not self.keep_weights:
+            raise ValueError("weights were not kept: create the recorder with keep_weights=True")
+        return np.array([r[3] for r in self._rows]).reshape(len(self._rows), self.synapse_ids.size)

@@ -8,6 +8,8 @@ keyed to absolute steps, and recorders only read.
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -160,22 +162,27 @@ class Simulation:
     def run(self, duration_ms: float, *, chunk_ms: float = 100.0, progress: Callable[[float], None] | None = None) -> None:
         """Advance ``duration_ms`` of model time in chunks of at most ``chunk_ms``.
 
-        ``progress(model_ms_done)`` is called after every chunk.
+        ``progress(model_ms_done)`` is called after every chunk. Ctrl-C (SIGINT) is honoured at
+        the end of the current chunk, after every listener has seen it, by raising
+        ``KeyboardInterrupt``: the state and every recorder stay consistent.
         """
         check_range("duration_ms", duration_ms, 0.0, None)
         check_range("chunk_ms", chunk_ms, self.dt_ms, None)
         end = self.step + self.steps_for(duration_ms)
         chunk = max(1, self.steps_for(chunk_ms))
         start = self.step
-        while self.step < end:
-            stop = min(end, self.step + chunk)
-            for fn in self._stops:
-                s = fn(self.step)
-                if s is not None and self.step < s < stop:
-                    stop = s
-            self._run_steps(stop - self.step)
-            if progress is not None:
-                progress((self.step - start) * self.dt_ms)
+        with _InterruptAtChunkEnd() as interrupt:
+            while self.step < end:
+                stop = min(end, self.step + chunk)
+                for fn in self._stops:
+                    s = fn(self.step)
+                    if s is not None and self.step < s < stop:
+                        stop = s
+                self._run_steps(stop - self.step)
+                if progress is not None:
+                    progress((self.step - start) * self.dt_ms)
+                if interrupt.requested:
+                    raise KeyboardInterrupt
 
     def _run_steps(self, n_steps: int) -> None:
         c = self.compiled
@@ -244,6 +251,24 @@ class Simulation:
                           out.pop_counts[:ran], out.da_conc[:ran])
         for fn in self._listeners:
             fn(res)
+
+
+class _InterruptAtChunkEnd:
+    """Defer SIGINT to a chunk boundary (main thread only; elsewhere signals are untouched)."""
+
+    def __enter__(self):
+        self.requested = False
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame) -> None:
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _v_init(pop) -> float:

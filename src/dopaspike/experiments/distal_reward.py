@@ -28,7 +28,8 @@ from ..core.record import DopamineRecorder, RateRecorder, SpikeRecorder, Synapse
 from ..models.daspnet import DaspnetParams, daspnet_network
 from .base import Check, Experiment, Results, register
 
-CITATION = "Izhikevich EM (2007) Solving the distal reward problem through linkage of STDP and dopamine signaling. Cereb Cortex 17:2443-2452"
+CITATION = ("Izhikevich EM (2007) Solving the distal reward problem through linkage of STDP and dopamine signaling. "
+            "Cereb Cortex 17:2443-2452")
 
 
 class DistalRewardConfig(ExperimentConfig):
@@ -58,9 +59,11 @@ class DistalRewardConfig(ExperimentConfig):
     @model_validator(mode="after")
     def _consistent(self):
         if self.reward_delay_max_ms < self.reward_delay_min_ms:
-            raise ValueError(f"reward_delay_max_ms={self.reward_delay_max_ms} must be >= reward_delay_min_ms={self.reward_delay_min_ms}")
+            raise ValueError(f"reward_delay_max_ms={self.reward_delay_max_ms} must be >= "
+                             f"reward_delay_min_ms={self.reward_delay_min_ms}")
         if self.chunk_ms > self.reward_delay_min_ms:
-            raise ValueError(f"chunk_ms={self.chunk_ms} must be <= reward_delay_min_ms={self.reward_delay_min_ms} (rewards are scheduled after each chunk)")
+            raise ValueError(f"chunk_ms={self.chunk_ms} must be <= reward_delay_min_ms={self.reward_delay_min_ms} "
+                             "(rewards are scheduled after each chunk)")
         if self.n_targets > self.n_exc - 1:
             raise ValueError(f"n_targets={self.n_targets} must be <= n_exc - 1 = {self.n_exc - 1}")
         return self
@@ -199,7 +202,7 @@ def checks(res: Results) -> dict[str, Check]:
             out["target_near_max"] = Check(tw >= 0.9 * cfg.w_max, tw, f">= 0.9 * w_max = {0.9 * cfg.w_max:g} after 1 h")
     else:
         out["target_not_reinforced"] = Check(above >= 0.01, {"fraction_above": above, "target": tw, "p99": p99},
-                                             f"control {cfg.control!r}: the synapse does not rise into the top 1% of E->E weights")
+                                             f"control {cfg.control!r}: the synapse stays out of the top 1% of E->E weights")
     return out
 
 
