@@ -44,89 +44,7 @@ from .arrays import (
     POW_Q,
     POW_TABLE_LEN,
 )
-
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_S30 = np.uint64(30)
-_S27 = np.uint64(27)
-_S31 = np.uint64(31)
-_S11 = np.uint64(11)
-_INV53 = 1.0 / 9007199254740992.0
-
-
-@njit(cache=True, inline="always")
-def uniform(key, step, n_neurons, neuron):
-    """U[0, 1) for (step, neuron): the splitmix64 output at that counter (Steele et al. 2014)."""
-    ctr = np.uint64(step) * np.uint64(n_neurons) + np.uint64(neuron)
-    z = key + ctr * _GAMMA
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    z = z ^ (z >> _S31)
-    return float(np.int64(z >> _S11)) * _INV53
-
-
-@njit(cache=True)
-def _poisson_input(lo, hi, i_stim, lam_per_step, w_pa, key, k, n_neurons):
-    """External Poisson events this step (count by inversion of one counter-based uniform)."""
-    for j in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no negative-index checks, vectorisable
-        lam = lam_per_step[j]
-        if lam <= 0.0:
-            continue
-        uu = uniform(key, k, n_neurons, j)
-        p = np.exp(-lam)
-        cdf = p
-        count = 0
-        while uu > cdf and count < 10000:
-            count += 1
-            p *= lam / count
-            cdf += p
-        i_stim[j] += w_pa[j] * count
-
-
-@njit(cache=True)
-def _izhikevich_pop(lo, hi, v_mv, u, a, b, i_syn, bias, i_stim, syn_decay, noise_amp, has_noise, key, k, n_neurons,
-                    dt_ms):
-    """Input currents and the Izhikevich (2003) update of neurons lo..hi-1, as in daspnet.m: two
-    half-steps of v, then u; uniform noise ``amp * (U - 0.5)``. Thresholding is the caller's."""
-    h = 0.5 * dt_ms
-    for j in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no negative-index checks, vectorisable
-        cur = i_syn[j] + bias[j] + i_stim[j]
-        if has_noise:
-            cur += noise_amp[j] * (uniform(key, k, n_neurons, j) - 0.5)
-        i_stim[j] = 0.0
-        i_syn[j] *= syn_decay[j]
-        v = v_mv[j]
-        uv = u[j]
-        v += h * ((0.04 * v + 5.0) * v + 140.0 - uv + cur)
-        v += h * ((0.04 * v + 5.0) * v + 140.0 - uv + cur)
-        u[j] = uv + dt_ms * a[j] * (b[j] * v - uv)
-        v_mv[j] = v
-
-
-@njit(cache=True)
-def _lif_pop(lo, hi, v_mv, ref_until, v_rest, v_reset, v_th, gain, decay, ref_steps, i_syn, bias, i_stim, syn_decay,
-             noise_amp, has_noise, key, k, n_neurons, spiked, n_spk):
-    """Exact LIF update of neurons lo..hi-1 for a current constant over the step; refractory
-    clamp; returns n_spk."""
-    for j in range(np.uint64(lo), np.uint64(hi)):
-        cur = i_syn[j] + bias[j] + i_stim[j]
-        if has_noise:
-            cur += noise_amp[j] * (uniform(key, k, n_neurons, j) - 0.5)
-        i_stim[j] = 0.0
-        i_syn[j] *= syn_decay[j]
-        if k <= ref_until[j]:
-            v_mv[j] = v_reset[j]
-            continue
-        v_inf = v_rest[j] + gain[j] * cur
-        v = v_inf + (v_mv[j] - v_inf) * decay[j]
-        if v >= v_th[j]:
-            v = v_reset[j]
-            ref_until[j] = k + ref_steps[j]
-            spiked[n_spk] = j
-            n_spk += 1
-        v_mv[j] = v
-    return n_spk
+from .neuron_step import izhikevich_pop, lif_pop, poisson_input
 
 
 @njit(cache=True)
@@ -323,10 +241,11 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                 lo = pop_start[pp]
                 hi = pop_start[pp + 1]
                 if pop_poisson[pp]:
-                    _poisson_input(lo, hi, i_stim, p_lambda, p_w, key_poisson, k, n_neurons)
+                    poisson_input(i_stim[lo:hi], p_lambda[lo:hi], p_w[lo:hi], key_poisson, k, n_neurons, lo)
                 if pop_model[pp] == MODEL_IZHIKEVICH:
-                    _izhikevich_pop(lo, hi, v_mv, u_rec, a, b, i_syn, bias, i_stim, syn_decay, noise_amp,
-                                    pop_noise[pp], key_noise, k, n_neurons, dt_ms)
+                    izhikevich_pop(v_mv[lo:hi], u_rec[lo:hi], a[lo:hi], b[lo:hi], i_syn[lo:hi], bias[lo:hi],
+                                    i_stim[lo:hi], syn_decay[lo:hi], noise_amp[lo:hi], pop_noise[pp], key_noise,
+                                    k, n_neurons, lo, dt_ms)
                     for n in range(lo, hi):
                         if v_mv[n] >= 30.0:
                             v_mv[n] = c_reset[n]
@@ -334,9 +253,10 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                             spiked[n_spk] = n
                             n_spk += 1
                 else:
-                    n_spk = _lif_pop(lo, hi, v_mv, ref_until, v_rest, v_reset, v_th, lif_gain, lif_decay, ref_steps,
-                                     i_syn, bias, i_stim, syn_decay, noise_amp, pop_noise[pp], key_noise, k,
-                                     n_neurons, spiked, n_spk)
+                    n_spk = lif_pop(v_mv[lo:hi], ref_until[lo:hi], v_rest[lo:hi], v_reset[lo:hi], v_th[lo:hi],
+                                     lif_gain[lo:hi], lif_decay[lo:hi], ref_steps[lo:hi], i_syn[lo:hi], bias[lo:hi],
+                                     i_stim[lo:hi], syn_decay[lo:hi], noise_amp[lo:hi], pop_noise[pp], key_noise, k,
+                                     n_neurons, lo, spiked, n_spk)
             # 4. spikes: record, release dopamine, potentiation, traces and histories
             slot = k % n_slots
             ring_count[slot] = n_spk
