@@ -23,7 +23,8 @@ MODEL_LIF = 1
 MODE_EXACT = 1  # event-driven, closed-form integration between events
 MODE_SWEEP = 2  # daspnet.m legacy: weights swept every ``sweep_steps``
 
-#: Rows of :attr:`RuleTable.pow_tab`: powers of the per-step decay factors.
+#: Columns of :attr:`RuleTable.pow_tab`: powers of the per-step decay factors (one row per power,
+#: so the factors of one interval share a cache line).
 POW_C, POW_Q, POW_D, POW_PLUS, POW_MINUS = range(5)
 
 #: Length of the power tables; longer intervals fall back to ``exp``.
@@ -116,7 +117,7 @@ class RuleTable(NamedTuple):
     g_q: np.ndarray  # q / (1 - q), q = alpha_c * alpha_d
     g_c: np.ndarray  # alpha_c / (1 - alpha_c)
     log_alpha: np.ndarray  # (n_rules, 5) natural logs of the decay factors, POW_* order
-    pow_tab: np.ndarray  # (n_rules, 5, POW_TABLE_LEN)
+    pow_tab: np.ndarray  # (n_rules, POW_TABLE_LEN, 5)
     sweep_ptr: np.ndarray  # (n_rules+1,) synapses of each rule, for the sweep mode
     sweep_syn: np.ndarray
 

@@ -214,7 +214,7 @@ def _rule_table(net, rule_keys, syn) -> RuleTable:
         cols["g_q"][e] = q / -math.expm1(lc + ld)
         cols["g_c"][e] = ac / -math.expm1(lc)
     steps = np.arange(POW_TABLE_LEN)
-    pow_tab = np.exp(log_alpha[:, :, None] * steps[None, None, :])
+    pow_tab = np.ascontiguousarray(np.exp(log_alpha[:, None, :] * steps[None, :, None]))
     sweep_lists = [np.flatnonzero((syn.rule == e) & (mode[e] == MODE_SWEEP)) for e in range(n_rules)]
     sweep_ptr = np.concatenate([[0], np.cumsum([len(x) for x in sweep_lists])]).astype(np.int64)
     sweep_syn = np.concatenate(sweep_lists).astype(np.int64) if sweep_lists else np.zeros(0, np.int64)

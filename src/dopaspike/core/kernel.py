@@ -94,7 +94,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
     def pw(e, which, n):
         """alpha**n for rule e's decay factor ``which``: table, or exp for long intervals."""
         if n < POW_TABLE_LEN:
-            return pow_tab[e, which, n]
+            return pow_tab[e, n, which]
         x = n * log_alpha[e, which]
         return 0.0 if x < -700.0 else np.exp(x)
 
@@ -107,16 +107,8 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
         r = e_region[e]
         n_log = log_len[r]
         i = n_log - 1
-        if log_step[r, i] > t0:  # binary search: last jump at or before t0
-            lo = 0
-            hi = n_log - 1
-            while hi - lo > 1:
-                mid = (lo + hi) >> 1
-                if log_step[r, mid] <= t0:
-                    lo = mid
-                else:
-                    hi = mid
-            i = lo
+        while log_step[r, i] > t0:  # back to the last jump at or before t0 (the log starts at -1)
+            i -= 1
         dv = log_val[r, i]
         if dv != 0.0:
             dv *= pw(e, POW_D, t0 - log_step[r, i])
