@@ -118,8 +118,8 @@ class RuleTable(NamedTuple):
     g_c: np.ndarray  # alpha_c / (1 - alpha_c)
     log_alpha: np.ndarray  # (n_rules, 5) natural logs of the decay factors, POW_* order
     pow_tab: np.ndarray  # (n_rules, POW_TABLE_LEN, 5)
-    sweep_ptr: np.ndarray  # (n_rules+1,) synapses of each rule, for the sweep mode
-    sweep_syn: np.ndarray
+    sweep_ptr: np.ndarray  # (n_rules+1,) each rule's runs in ``sweep_runs``, for the sweep mode
+    sweep_runs: np.ndarray  # (n_runs, 2) [start, stop) of consecutive synapse ids of one rule
 
 
 class RegionState(NamedTuple):

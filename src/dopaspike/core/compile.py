@@ -215,11 +215,17 @@ def _rule_table(net, rule_keys, syn) -> RuleTable:
         cols["g_c"][e] = ac / -math.expm1(lc)
     steps = np.arange(POW_TABLE_LEN)
     pow_tab = np.ascontiguousarray(np.exp(log_alpha[:, None, :] * steps[None, :, None]))
-    sweep_lists = [np.flatnonzero((syn.rule == e) & (mode[e] == MODE_SWEEP)) for e in range(n_rules)]
-    sweep_ptr = np.concatenate([[0], np.cumsum([len(x) for x in sweep_lists])]).astype(np.int64)
-    sweep_syn = np.concatenate(sweep_lists).astype(np.int64) if sweep_lists else np.zeros(0, np.int64)
+    runs = [_runs(syn.rule == e) if mode[e] == MODE_SWEEP else np.zeros((0, 2), np.int64) for e in range(n_rules)]
+    sweep_ptr = np.concatenate([[0], np.cumsum([len(x) for x in runs])]).astype(np.int64)
+    sweep_runs = np.concatenate(runs).astype(np.int64) if runs else np.zeros((0, 2), np.int64)
     return RuleTable(mode=mode, region=region, sweep_steps=sweep_steps, log_alpha=log_alpha,
-                     pow_tab=pow_tab, sweep_ptr=sweep_ptr, sweep_syn=sweep_syn, **cols)
+                     pow_tab=pow_tab, sweep_ptr=sweep_ptr, sweep_runs=sweep_runs, **cols)
+
+
+def _runs(mask: np.ndarray) -> np.ndarray:
+    """[start, stop) of every maximal run of True in ``mask``."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)], axis=1).astype(np.int64)
 
 
 def _region_state(net) -> RegionState:

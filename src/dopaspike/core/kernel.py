@@ -44,7 +44,7 @@ from .arrays import (
     POW_Q,
     POW_TABLE_LEN,
 )
-from .neuron_step import izhikevich_pop, lif_pop, poisson_input
+from .neuron_step import izhikevich_pop, lif_pop, poisson_input, sweep_weights
 
 
 @njit(cache=True)
@@ -75,7 +75,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
     e_mode, e_region, a_plus, a_minus = ent.mode, ent.region, ent.a_plus, ent.a_minus
     w_min, w_max, lr_dt, sweep_steps = ent.w_min, ent.w_max, ent.lr_dt, ent.sweep_steps
     g_q, g_c, log_alpha, pow_tab = ent.g_q, ent.g_c, ent.log_alpha, ent.pow_tab
-    sweep_ptr, sweep_syn = ent.sweep_ptr, ent.sweep_syn
+    sweep_ptr, sweep_runs = ent.sweep_ptr, ent.sweep_runs
     r_decay, baseline, phasic = reg.decay, reg.baseline, reg.phasic
     log_step, log_val, log_len = reg.log_step, reg.log_val, reg.log_len
     n_neurons = v_mv.shape[0]
@@ -295,10 +295,10 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                     r = e_region[e]
                     gain = lr_dt[e] * sweep_steps[e] * (baseline[r] + phasic[r])
                     decay = pw(e, POW_C, sweep_steps[e])
-                    for idx in range(sweep_ptr[e], sweep_ptr[e + 1]):
-                        s = sweep_syn[idx]
-                        weight[s] = min(max(weight[s] + gain * elig[s], w_min[e]), w_max[e])
-                        elig[s] *= decay
+                    for run in range(sweep_ptr[e], sweep_ptr[e + 1]):
+                        lo = sweep_runs[run, 0]
+                        hi = sweep_runs[run, 1]
+                        sweep_weights(weight[lo:hi], elig[lo:hi], gain, decay, w_min[e], w_max[e])
             while p_da < ev.da_step.shape[0] and ev.da_step[p_da] == k:
                 release[ev.da_region[p_da]] += ev.da_amount[p_da]
                 p_da += 1

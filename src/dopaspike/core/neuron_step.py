@@ -1,4 +1,5 @@
-"""Neuron updates of one population for one step, compiled separately so they vectorise.
+"""Loops over contiguous ranges, compiled separately so they vectorise: the neuron updates of
+one population for one step, and daspnet.m's weight sweep over a run of synapses.
 
 Izhikevich (2003, IEEE TNN 14:1569) integrated as in Izhikevich (2007, daspnet.m): two half-steps
 of v, then u; the caller applies the threshold. LIF: exact exponential update for a current
@@ -96,3 +97,11 @@ def lif_pop(v_mv, ref_until, v_rest, v_reset, v_th, gain, decay, ref_steps, i_sy
             n_spk += 1
         v_mv[j] = v
     return n_spk
+
+
+@njit(cache=True)
+def sweep_weights(weight, elig, gain, decay, w_min, w_max):
+    """daspnet.m every 10 ms: ``w = clip(w + gain * c, w_min, w_max)`` then ``c *= decay``."""
+    for s in range(weight.shape[0]):
+        weight[s] = min(max(weight[s] + gain * elig[s], w_min), w_max)
+        elig[s] *= decay
