@@ -211,7 +211,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                     if lo == hi:
                         continue
                     idx_prev = emission_before(i, k - dl - 1)  # the emission that arrived last before this one
-                    for s in range(lo, hi):
+                    for s in range(np.uint64(lo), np.uint64(hi)):
                         tgt = target[s]
                         e = rule[s]
                         if e >= 0:
@@ -235,15 +235,9 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                 if pop_poisson[pp]:
                     poisson_input(i_stim[lo:hi], p_lambda[lo:hi], p_w[lo:hi], key_poisson, k, n_neurons, lo)
                 if pop_model[pp] == MODEL_IZHIKEVICH:
-                    izhikevich_pop(v_mv[lo:hi], u_rec[lo:hi], a[lo:hi], b[lo:hi], i_syn[lo:hi], bias[lo:hi],
-                                    i_stim[lo:hi], syn_decay[lo:hi], noise_amp[lo:hi], pop_noise[pp], key_noise,
-                                    k, n_neurons, lo, dt_ms)
-                    for n in range(lo, hi):
-                        if v_mv[n] >= 30.0:
-                            v_mv[n] = c_reset[n]
-                            u_rec[n] += d_jump[n]
-                            spiked[n_spk] = n
-                            n_spk += 1
+                    n_spk = izhikevich_pop(v_mv[lo:hi], u_rec[lo:hi], a[lo:hi], b[lo:hi], c_reset[lo:hi], d_jump[lo:hi],
+                                           i_syn[lo:hi], bias[lo:hi], i_stim[lo:hi], syn_decay[lo:hi], noise_amp[lo:hi],
+                                           pop_noise[pp], key_noise, k, n_neurons, lo, dt_ms, spiked, n_spk)
                 else:
                     n_spk = lif_pop(v_mv[lo:hi], ref_until[lo:hi], v_rest[lo:hi], v_reset[lo:hi], v_th[lo:hi],
                                      lif_gain[lo:hi], lif_decay[lo:hi], ref_steps[lo:hi], i_syn[lo:hi], bias[lo:hi],

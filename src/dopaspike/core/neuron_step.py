@@ -56,10 +56,11 @@ def poisson_input(i_stim, lam_per_step, w_pa, key, k, n_neurons, first):
 
 
 @njit(cache=True)
-def izhikevich_pop(v_mv, u, a, b, i_syn, bias, i_stim, syn_decay, noise_amp, has_noise, key, k, n_neurons,
-                    first, dt_ms):
+def izhikevich_pop(v_mv, u, a, b, c_mv, d, i_syn, bias, i_stim, syn_decay, noise_amp, has_noise, key, k, n_neurons,
+                    first, dt_ms, spiked, n_spk):
     """Input currents and the Izhikevich (2003) update of one population, as in daspnet.m: two
-    half-steps of v, then u; uniform noise ``amp * (U - 0.5)``. Thresholding is the caller's."""
+    half-steps of v, then u; uniform noise ``amp * (U - 0.5)``; then threshold at 30 mV and
+    reset. Appends the spiking ids to ``spiked`` and returns the new count."""
     h = 0.5 * dt_ms
     for j in range(v_mv.shape[0]):
         cur = i_syn[j] + bias[j] + i_stim[j]
@@ -73,6 +74,13 @@ def izhikevich_pop(v_mv, u, a, b, i_syn, bias, i_stim, syn_decay, noise_amp, has
         v += h * ((0.04 * v + 5.0) * v + 140.0 - uv + cur)
         u[j] = uv + dt_ms * a[j] * (b[j] * v - uv)
         v_mv[j] = v
+    for j in range(v_mv.shape[0]):
+        if v_mv[j] >= 30.0:
+            v_mv[j] = c_mv[j]
+            u[j] += d[j]
+            spiked[n_spk] = first + j
+            n_spk += 1
+    return n_spk
 
 
 @njit(cache=True)
