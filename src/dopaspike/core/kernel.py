@@ -98,24 +98,23 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
         x = n * log_alpha[e, which]
         return 0.0 if x < -700.0 else np.exp(x)
 
-    def factors(e, t0, k):
-        """What steps t0+1..k do to an exact-rule synapse without spike events, per unit of
-        eligibility: (decay of c, gain of w), i.e. c -> c * decay and w -> w + lr * c * gain.
-        Walks the region's dopamine jumps; between jumps the sum over steps of
-        alpha_c**m * (baseline + DA_m) is geometric."""
+    def integrate(e, c0, w, t0, k):
+        """(c, w) of an exact-rule synapse carried from step t0 to step k with no spike events:
+        walks the region's dopamine jumps; between jumps the sum over steps of
+        c * (baseline + DA) is geometric."""
         if k <= t0:
-            return 1.0, 0.0
+            return c0, w
         r = e_region[e]
         n_log = log_len[r]
         i = n_log - 1
-        while i > 0 and log_step[r, i] > t0:  # back to the last jump at or before t0 (entry 0: step -1)
+        while log_step[r, i] > t0:  # back to the last jump at or before t0 (the log starts at -1)
             i -= 1
         dv = log_val[r, i]
         if dv != 0.0:
             dv *= pw(e, POW_D, t0 - log_step[r, i])
         base = baseline[r]
-        gain = 0.0
-        decay = 1.0
+        acc = 0.0
+        cval = c0
         start = t0
         j = i + 1
         while True:
@@ -126,13 +125,14 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                 last = False
             n = end - start
             pc = pw(e, POW_C, n)
-            gain += decay * (dv * g_q[e] * (1.0 - pw(e, POW_Q, n)) + base * g_c[e] * (1.0 - pc))
-            decay *= pc
+            acc += cval * (dv * g_q[e] * (1.0 - pw(e, POW_Q, n)) + base * g_c[e] * (1.0 - pc))
+            cval *= pc
             if last:
-                return decay, gain
+                break
             dv = log_val[r, j]
             start = end
             j += 1
+        return cval, min(max(w + lr_dt[e] * acc, w_min[e]), w_max[e])
 
     def emission_before(i, t):
         """Position in neuron i's emission ring of its newest emission at or before step t."""
@@ -149,13 +149,11 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
         """Presynaptic trace of rule e at step t after neuron i's emission at ring position idx."""
         return em_x[e, i, idx] * pw(e, POW_PLUS, t - em_step[i, idx])
 
-    def catch_up(s, e, i, d, tgt, k, inclusive, idx_prev, known_t0, known_decay, known_gain):
+    def catch_up(s, e, i, d, tgt, k, inclusive, idx_prev):
         """(c, w) of exact-rule synapse s (from neuron i, delay d, onto tgt) at step k: integrates
         and applies the potentiation of every postsynaptic spike not yet applied (those at or after
         its t_upd; up to step k, inclusive or not). ``idx_prev`` >= 0 is the emission whose arrival
-        is the synapse's last, when the caller knows it; (known_decay, known_gain) are the
-        factors from step known_t0 to k, when the caller knows them (shared by a whole row).
-        Weights are clipped after each segment. Writes nothing."""
+        is the synapse's last, when the caller knows it. Writes nothing."""
         c = elig[s]
         w = weight[s]
         t0 = t_upd[s]
@@ -174,18 +172,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                 if p < k or (p == k and inclusive):
                     end = p
                     spike = True
-            if t0 == known_t0:  # split the known factors at the spike: one factors() per spike
-                if spike:
-                    rest_decay, rest_gain = factors(e, end, k)
-                    decay = pw(e, POW_C, end - t0)
-                    gain = known_gain - decay * rest_gain
-                    known_t0, known_decay, known_gain = end, rest_decay, rest_gain
-                else:
-                    decay, gain = known_decay, known_gain
-            else:
-                decay, gain = factors(e, t0, end)
-            w = min(max(w + lr_dt[e] * c * gain, w_min[e]), w_max[e])
-            c *= decay
+            c, w = integrate(e, c, w, t0, end)
             if not spike:
                 return c, w
             idx = idx_prev if idx_prev >= 0 else emission_before(i, end - d)
@@ -224,22 +211,13 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                     if lo == hi:
                         continue
                     idx_prev = emission_before(i, k - dl - 1)  # the emission that arrived last before this one
-                    row_t0 = em_step[i, idx_prev] + dl  # where every synapse of the row was last updated
-                    if row_t0 < 0:  # no earlier arrival: nothing shared
-                        row_t0 = NEVER
-                    row_e = -1  # rule whose factors from row_t0 to k are known
-                    row_decay = 1.0
-                    row_gain = 0.0
                     for s in range(np.uint64(lo), np.uint64(hi)):
                         tgt = target[s]
                         e = rule[s]
                         if e >= 0:
                             ltd = a_minus[e] * post_trace[e, tgt] * pw(e, POW_MINUS, k - last_spike[tgt])
                             if e_mode[e] == MODE_EXACT:
-                                if e != row_e and row_t0 != NEVER:
-                                    row_decay, row_gain = factors(e, row_t0, k)
-                                    row_e = e
-                                c, w = catch_up(s, e, i, dl, tgt, k, False, idx_prev, row_t0, row_decay, row_gain)
+                                c, w = catch_up(s, e, i, dl, tgt, k, False, idx_prev)
                                 elig[s] = c - ltd
                                 weight[s] = w
                                 t_upd[s] = k
@@ -343,7 +321,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                 s = src_syn[idx]
                 e = rule[s]
                 if e >= 0 and e_mode[e] == MODE_EXACT:
-                    c, w = catch_up(s, e, src_pre[idx], src_delay[idx], target[s], k, True, -1, NEVER, 1.0, 0.0)
+                    c, w = catch_up(s, e, src_pre[idx], src_delay[idx], target[s], k, True, -1)
                 else:
                     c, w = elig[s], weight[s]
                 if peek:
