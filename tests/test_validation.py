@@ -88,3 +88,14 @@ def test_seed_and_schedule_errors():
         sim.deliver_dopamine("str", 0.5, at_ms=5.0)
     with pytest.raises(ds.ConfigError, match="neurons"):
         sim.stimulate([10], 100.0)
+
+
+def test_emission_history_overflow_is_a_clear_error():
+    """A neuron firing every step behind 100 ms delays outgrows its emission history."""
+    net = ds.Network()
+    net.add_region(ds.DopamineRegion("str"))
+    fast = net.add_population("fast", 2, ds.LIF(t_ref_ms=0.0), bias_pa=1e5)
+    net.connect(fast, fast, ds.AllToAll(), weight=0.0, delay_ms=100.0, rule=ds.DaStdp(), region="str")
+    sim = net.build()
+    with pytest.raises(RuntimeError, match="fired more than 63 times within the longest delay"):
+        sim.run(200.0)
