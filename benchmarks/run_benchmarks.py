@@ -44,7 +44,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "default 10 s at N<=1000, 3 s above")
     p.add_argument("--peers", nargs="+", default=list(PEERS), choices=list(PEERS))
     p.add_argument("--out", default=os.path.join(HERE, "results"), help="output folder")
-    p.add_argument("--peer-python", default=os.path.join(HERE, ".venv-peers", "bin", "python"))
+    venv_python = os.path.join(HERE, ".venv-peers", "bin", "python")
+    p.add_argument("--peer-python", default=venv_python if os.path.exists(venv_python) else sys.executable,
+                   help="Python with Brian2 and NEST (default: benchmarks/.venv-peers if present, else this one, "
+                        "e.g. after pip install '.[bench]')")
     p.add_argument("--threads", type=int, default=1, help="threads per simulator")
     p.add_argument("--make-jobs", type=int, default=1, help="parallel jobs of the C++ build")
     p.add_argument("--deliver-interval", type=int, default=1000,
