@@ -14,7 +14,9 @@ each step ``k`` is fixed and is the definition of the model's discrete time:
 4. **spikes** -- each spiking neuron: recorded, releases dopamine if it is a dopamine neuron,
    potentiates its incoming plastic synapses (``c += A+ * x_pre``), and its post trace ``+= 1``;
 5. **dopamine** -- the daspnet sweep runs if due; then released and externally delivered
-   dopamine is added to each region (and logged for the exact rule), and recorded.
+   dopamine is added to each region (and logged for the exact rule), and recorded;
+6. **catch-up** -- bookkeeping with no effect on results: neurons whose spike history is full
+   have their incoming exact-rule synapses brought up to the end of the step (below).
 
 The exact rule follows Izhikevich (2007) in continuous form (dc/dt = -c/tau_c + STDP,
 dw/dt = c * DA) and NEST's ``stdp_dopamine_synapse`` in evaluating it only at presynaptic spikes:
