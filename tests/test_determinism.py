@@ -77,3 +77,13 @@ def test_recorders_read_the_state_they_claim():
     np.testing.assert_allclose(stats.mean, stats.weights.mean(axis=1))
     np.testing.assert_array_equal(stats.weights[-1], sim.weights(sim.synapse_ids("exc"))[0])
     assert rates.rates_hz.shape == (10, 2) and np.all(rates.rates_hz > 0)
+
+
+def test_bins_attached_mid_run_align_to_absolute_time():
+    sim = daspnet_network(PARAMS).build(3)
+    sim.run(130.0)
+    rates = RateRecorder(sim, 100.0)
+    da = DopamineRecorder(sim, 100.0)
+    sim.run(470.0, chunk_ms=37.0)
+    np.testing.assert_allclose(rates.t_ms, [250.0, 350.0, 450.0, 550.0])  # bins [200, 300) ... [500, 600)
+    np.testing.assert_allclose(da.t_ms, rates.t_ms)

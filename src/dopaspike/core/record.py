@@ -59,16 +59,23 @@ class SpikeRecorder:
 
 
 class _Binned:
-    """Sum per-step rows into bins of ``bin_steps`` aligned to absolute step 0."""
+    """Sum per-step rows into bins of ``bin_steps`` aligned to absolute step 0; a recorder
+    attached mid-run starts at the next bin boundary."""
 
     def __init__(self, bin_steps: int, width: int):
         self.bin_steps = bin_steps
+        self.first_bin: int | None = None
         self._bins: list[np.ndarray] = []
         self._partial = np.zeros(width)
         self._partial_n = 0
-        self._bin_index = 0
 
     def add(self, step0: int, rows: np.ndarray) -> None:
+        if self.first_bin is None:
+            skip = (-step0) % self.bin_steps
+            if skip >= rows.shape[0]:
+                return
+            rows = rows[skip:]
+            self.first_bin = (step0 + skip) // self.bin_steps
         i = 0
         while i < rows.shape[0]:
             take = min(self.bin_steps - self._partial_n, rows.shape[0] - i)
@@ -82,6 +89,9 @@ class _Binned:
 
     def sums(self) -> np.ndarray:
         return np.array(self._bins).reshape(len(self._bins), self._partial.size)
+
+    def centers(self, bin_ms: float) -> np.ndarray:
+        return ((self.first_bin or 0) + np.arange(len(self._bins)) + 0.5) * bin_ms
 
 
 class RateRecorder:
@@ -97,7 +107,8 @@ class RateRecorder:
 
     @property
     def t_ms(self) -> np.ndarray:
-        return (np.arange(self.rates_hz.shape[0]) + 0.5) * self.bin_ms
+        """Bin centres."""
+        return self._bins.centers(self.bin_ms)
 
     @property
     def rates_hz(self) -> np.ndarray:
@@ -126,7 +137,8 @@ class DopamineRecorder:
 
     @property
     def t_ms(self) -> np.ndarray:
-        return (np.arange(self.conc.shape[0]) + 0.5) * self.bin_ms
+        """Bin centres."""
+        return self._bins.centers(self.bin_ms)
 
 
 class SynapseRecorder:
