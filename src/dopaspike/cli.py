@@ -87,6 +87,7 @@ def run(
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
     total_ms = getattr(cfg, "duration_s", 0.0) * 1000.0
+    console.print(f"running {name} (seed {seed}, {total_ms / 1000.0:g} s of model time) -> {dest}")
     t0 = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f} ms"),
                   _Speed(), TimeRemainingColumn(), console=console, disable=not progress, transient=True) as bar:
