@@ -53,3 +53,40 @@ def test_lif_subthreshold_and_interspike_interval():
     ri = 0.08 * 400.0
     steps_to_threshold = math.ceil(20.0 * math.log(ri / (ri - 20.0)))
     assert np.all(isi == steps_to_threshold + 2)
+
+
+def test_poisson_input_counts_have_poisson_statistics():
+    """Counter-based Poisson counts: mean and variance lambda (within 3.5 sigma), zero rate -> 0."""
+    from dopaspike.core.neuron_step import poisson_input
+
+    n, steps = 2000, 200
+    for lam in (0.0, 0.05, 2.0):
+        counts = np.zeros((steps, n))
+        for k in range(steps):
+            i_stim = np.zeros(n)
+            poisson_input(i_stim, np.full(n, lam), np.ones(n), np.uint64(12345), k, n, 0)
+            counts[k] = i_stim
+        if lam == 0.0:
+            assert counts.sum() == 0
+            continue
+        m = counts.size
+        assert abs(counts.mean() - lam) < 3.5 * np.sqrt(lam / m)
+        assert abs(counts.var() - lam) < 3.5 * lam * np.sqrt(2.0 / m) + 3.5 * np.sqrt(lam / m)
+        assert np.all(counts == np.round(counts))
+
+
+def test_exponential_synaptic_current_decays_with_tau_syn():
+    """With tau_syn_ms > 0 the synaptic current of an arrival decays by exp(-dt/tau) per step."""
+    net = ds.Network(dt_ms=1.0)
+    pre = net.add_population("pre", 1, ds.LIF(tau_m_ms=10.0, c_m_pf=100.0))
+    post = net.add_population("post", 1, ds.LIF(v_th_mv=1e3), tau_syn_ms=5.0)
+    net.connect(pre, post, ds.OneToOne(), weight=100.0, delay_ms=1.0)
+    sim = net.build(seed=0)
+    sim.stimulate([0], 5000.0, at_ms=10.0)  # pre fires at step 10, arrives at step 11
+    sim.run(12.0)
+    trace = []
+    for _ in range(6):
+        trace.append(sim.state.i_syn_pa[1])
+        sim.run(1.0)
+    decay = math.exp(-1.0 / 5.0)
+    np.testing.assert_allclose(trace, 100.0 * decay ** np.arange(1, 7), rtol=1e-12)
