@@ -27,6 +27,11 @@ its next presynaptic spike arrives, touching only its own row. When a neuron's h
 its incoming synapses are brought up to date at the end of the step and the history is cleared.
 Weights are clipped to their bounds whenever a synapse is updated. The result equals the literal
 per-step order above (tested against a per-step reference).
+
+Numba's on-disk cache of this loop is invalidated only when this file changes, not when
+``arrays.py`` (constants) or ``neuron_step.py`` (callees) do: after editing those, touch this file
+or delete ``__pycache__``. Sizes (tables, histories, rings) are read from the arrays themselves,
+so no size constant can go stale.
 """
 
 from __future__ import annotations
@@ -44,7 +49,6 @@ from .arrays import (
     POW_MINUS,
     POW_PLUS,
     POW_Q,
-    POW_TABLE_LEN,
 )
 from .neuron_step import izhikevich_pop, lif_pop, poisson_input, sweep_weights
 
@@ -88,6 +92,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
     max_delay = n_slots - 1
     n_em = em_step.shape[1]
     n_hist = hist_step.shape[1]
+    n_pow = pow_tab.shape[1]  # table lengths are read from the arrays, never from module constants
     has_sweep = False
     for e in range(n_rules):
         if e_mode[e] == MODE_SWEEP:
@@ -95,7 +100,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
 
     def pw(e, which, n):
         """alpha**n for rule e's decay factor ``which``: table, or exp for long intervals."""
-        if n < POW_TABLE_LEN:
+        if n < n_pow:
             return pow_tab[e, n, which]
         x = n * log_alpha[e, which]
         return 0.0 if x < -700.0 else np.exp(x)
