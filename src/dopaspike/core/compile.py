@@ -46,7 +46,6 @@ class Compiled:
     regions: RegionState
     max_delay: int
     proj_slices: dict[str, np.ndarray]  # projection name -> synapse ids
-    pop_slices: dict[str, slice]
 
 
 def estimate_bytes(net) -> int:
@@ -91,8 +90,7 @@ def compile_network(net, seed: int, *, max_memory_gb: float | None = None) -> Co
     syn, proj_slices = _synapse_arrays(net, seed, max_delay, rule_keys)
     rules = _rule_table(net, rule_keys, syn)
     regions = _region_state(net)
-    pop_slices = {p.name: slice(p.start, p.start + p.n) for p in net.populations}
-    return Compiled(neurons, syn, rules, regions, max_delay, proj_slices, pop_slices)
+    return Compiled(neurons, syn, rules, regions, max_delay, proj_slices)
 
 
 def _neuron_arrays(net) -> NeuronArrays:

@@ -7,6 +7,10 @@ held constant over the step. External input: uniform noise ``amp * (U(0,1) - 0.5
 thalamic input) and Poisson event counts, both from a counter-based generator so that a value
 depends only on (key, step, neuron), never on chunking.
 
+Both model updates read their input currents inside their own loop (the same few lines twice):
+a shared pass would write and re-read a current array, and a shared inlined helper taking arrays
+would add reference counting to the loop; either costs more than the repetition.
+
 Each function gets the slices of one population and loops over ``range(len)``: indices Numba
 knows to be non-negative spare it the negative-index checks that keep LLVM from vectorising.
 """

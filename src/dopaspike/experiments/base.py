@@ -8,7 +8,7 @@ itself with :func:`register`. The CLI (and anything else) finds it by name.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import ConfigError
@@ -35,7 +35,6 @@ class Results:
     config: Any
     seed: int
     status: str = "complete"  # or "interrupted"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
