@@ -1,8 +1,4 @@
-"""Command line: ``dopaspike list`` and ``dopaspike run NAME``. No science here.
-
-Exit codes: 0 the run completed and every check passed; 1 it completed and a check failed;
-2 invalid input (nothing was run or written); 130 interrupted (what was recorded is kept).
-"""
+"""``dopaspike list`` and ``dopaspike run NAME``."""
 
 from __future__ import annotations
 
@@ -11,21 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from .core.errors import ConfigError
-
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="Spiking networks with an integrated dopamine system: run published experiments.",
-)
-console = Console(stderr=True)
-
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+from ..core.errors import ConfigError
+from .app import EXIT_CHECK_FAILED, EXIT_INTERRUPTED, app, console, fail_bad_input
+from .app import out as stdout
 
 
 @app.command("list")
@@ -34,12 +22,12 @@ def list_experiments() -> None:
 
     Example: dopaspike list
     """
-    from .experiments import all_experiments
+    from ..experiments import all_experiments
 
     table = Table("name", "what it shows", "source", show_lines=False)
     for exp in all_experiments():
         table.add_row(exp.name, exp.summary, exp.citation)
-    Console().print(table)
+    stdout.print(table)
 
 
 class _Speed(ProgressColumn):
@@ -72,9 +60,9 @@ def run(
 
       dopaspike run distal-reward --seed 3 --set duration_s=1200 --set control=shuffled --out runs/shuffled
     """
-    from . import store
-    from .config import build_config, parse_overrides
-    from .experiments import get
+    from .. import store
+    from ..config import build_config, parse_overrides
+    from ..experiments import get
 
     try:
         exp = get(name)
@@ -83,8 +71,7 @@ def run(
         dest = out if out is not None else store.default_run_dir(Path("runs"), name, seed)
         store.check_destination(dest)
     except ConfigError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        raise fail_bad_input(err) from None
 
     total_ms = getattr(cfg, "duration_s", 0.0) * 1000.0
     console.print(f"running {name} (seed {seed}, {total_ms / 1000.0:g} s of model time) -> {dest}")
@@ -106,7 +93,7 @@ def run(
 
 
 def _summary(path: Path, res, checks: dict) -> None:
-    out = Console()
+    out = stdout
     out.print(f"[bold]{path}[/bold]  ({res.status})")
     for k, v in res.metrics.items():
         if isinstance(v, (int, float)):
@@ -114,11 +101,3 @@ def _summary(path: Path, res, checks: dict) -> None:
     for k, c in checks.items():
         mark = "[green]PASS[/green]" if c["passed"] else "[red]FAIL[/red]"
         out.print(f"  {mark} {k}: {c['value']}  (expected: {c['expected']})")
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()
