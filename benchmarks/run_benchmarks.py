@@ -13,7 +13,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -195,14 +194,9 @@ def markdown(results: list[dict], meta: dict) -> str:
 
 
 def machine() -> dict:
-    cpu = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
-            "python": sys.version.split()[0]}
+    from dopaspike.bench import machine as describe  # this Python runs dopaspike, so it has the package
+
+    return describe()
 
 
 def main(argv=None) -> None:

@@ -86,6 +86,8 @@ def test_interrupted_run_keeps_what_it_had(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["status"] == "interrupted"
     assert 0 < metrics["model_s"] < 100000
+    assert (out / "checkpoint.pkl").is_file() and "--resume" in stderr
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folder or checkpoint left
     with h5py.File(out / "data.h5") as f:
         assert f["weights/t_ms"].shape[0] == f["weights/mean"].shape[0]
         assert f["target/t_ms"][-1] <= metrics["model_s"] * 1000.0

@@ -8,12 +8,16 @@ name. Layout::
     RUN/metrics.json   metrics, checks {name: {passed, value, expected}}, status, provenance
     RUN/data.h5        recorded arrays (HDF5, one dataset per key, groups by "/")
     RUN/*.png, *.svg   figures
+    RUN/report.html    the run as one self-contained HTML page (see :mod:`dopaspike.report`)
+    RUN/checkpoint.pkl only in an interrupted run: the state to resume from
+                       (``dopaspike run --resume RUN``; see :mod:`dopaspike.checkpoint`)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import platform
 import shutil
@@ -26,6 +30,8 @@ import numpy as np
 
 from .core.errors import ConfigError
 
+log = logging.getLogger(__name__)
+
 
 def default_run_dir(root: Path, experiment: str, seed: int) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
@@ -33,10 +39,30 @@ def default_run_dir(root: Path, experiment: str, seed: int) -> Path:
 
 
 def check_destination(out: Path) -> None:
-    """Refuse an existing, non-empty destination before any work starts."""
+    """Refuse, before any work starts, a destination that cannot become a new run folder: an
+    existing non-empty folder, a file, a path under a file or unwritable folder, an invalid name."""
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError("--out", str(out), "a new or empty folder (this one exists and is not empty)")
+    try:
+        problem = _destination_problem(out)
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte in it...
+        problem = getattr(exc, "strerror", None) or str(exc)
+    if problem:
+        raise ConfigError("--out", str(out), f"a new or empty folder ({problem})")
+
+
+def _destination_problem(out: Path) -> str | None:
+    if "\x00" in str(out):
+        return "a path cannot hold a NUL character"
+    if out.exists():
+        if not out.is_dir():
+            return "this is a file"
+        return "this one exists and is not empty" if any(out.iterdir()) else None
+    parent = next((p for p in out.absolute().parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        return f"{parent} is a file"
+    if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+        return f"{parent} is not writable"
+    return None
 
 
 def provenance(seed: int, wall_s: float) -> dict[str, Any]:
@@ -77,10 +103,21 @@ def _jsonable(x: Any) -> Any:
 
 
 def write_run(out: Path, *, experiment: str, config: dict, metrics: dict, data: dict[str, np.ndarray],
-              figures: dict) -> Path:
-    """Write a complete run folder at ``out`` atomically; return its path."""
+              figures: dict, files: dict[str, Path] | None = None, replace: bool = False,
+              kinds: dict[str, str] | None = None) -> Path:
+    """Write a complete run folder at ``out`` atomically; return its path.
+
+    ``kinds`` maps a data group to what it holds (``spikes``, ``dopamine``, ``trials``,
+    ``events``, ``timeseries``, ``misc``; see :mod:`dopaspike.export.layout`), stored as the
+    group's HDF5 attribute ``kind`` so that exports need not guess.
+
+    ``files`` maps names in the folder to existing files moved into it (e.g. a checkpoint).
+    With ``replace``, an existing run folder at ``out`` (an interrupted run being resumed) is
+    swapped for the new one only once the new one is complete.
+    """
     out = Path(out)
-    check_destination(out)
+    if not replace:
+        check_destination(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     if tmp.exists():
@@ -91,13 +128,18 @@ def write_run(out: Path, *, experiment: str, config: dict, metrics: dict, data: 
         (tmp / "metrics.json").write_text(json.dumps(_jsonable(metrics), indent=2))
         with h5py.File(tmp / "data.h5", "w") as f:
             for key, arr in data.items():
-                f.create_dataset(key, data=np.asarray(arr), compression="gzip" if np.size(arr) > 4096 else None)
+                _write_dataset(f, key, np.asarray(arr))
+            for group, kind in (kinds or {}).items():
+                f.require_group(group).attrs["kind"] = kind
         for name, fig in figures.items():
             fig.savefig(tmp / f"{name}.png")
             fig.savefig(tmp / f"{name}.svg")
-        if out.exists():
-            out.rmdir()
-        os.replace(tmp, out)
+        for name, src in (files or {}).items():
+            shutil.copy2(src, tmp / name)
+        _report(tmp, out.name)
+        _move_into_place(tmp, out)
+        for src in (files or {}).values():
+            Path(src).unlink(missing_ok=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -106,12 +148,67 @@ def write_run(out: Path, *, experiment: str, config: dict, metrics: dict, data: 
 
         for fig in figures.values():
             plt.close(fig)
+    _index(out)
     return out
+
+
+def _report(folder: Path, name: str) -> None:
+    """Write ``report.html`` into the run folder being assembled. The run is what counts: a
+    failure here is logged, never raised."""
+    try:
+        from .report import write_report
+
+        write_report(folder, name=name)
+    except Exception as err:  # any rendering or disk error alike
+        log.warning("run %s is written without report.html (%s: %s); `dopaspike report RUN` writes it again",
+                    name, type(err).__name__, err)
+
+
+def _index(run: Path) -> None:
+    """Add a written run to the run index (:mod:`dopaspike.runindex`). The folder is what
+    counts: a failure here is logged, never raised."""
+    try:
+        from . import runindex
+
+        runindex.add_run(run)
+    except Exception as err:  # sqlite, disk or permission errors alike
+        log.warning("run %s was written but not added to the run index (%s: %s); "
+                    "`dopaspike runs --rebuild` indexes the run folders again", run, type(err).__name__, err)
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    """Rename the finished ``tmp`` to ``out``; an existing ``out`` is set aside first and
+    removed after (a crash between the two renames leaves it as ``.NAME.old-PID``)."""
+    old = None
+    if out.exists():
+        if out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        else:
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def read_data(run: Path) -> dict[str, np.ndarray]:
     """All datasets of a run's data.h5 as ``{"group/name": array}``."""
     out: dict[str, np.ndarray] = {}
     with h5py.File(Path(run) / "data.h5", "r") as f:
-        f.visititems(lambda k, v: out.__setitem__(k, v[()]) if isinstance(v, h5py.Dataset) else None)
+        f.visititems(lambda k, v: out.__setitem__(k, _read_dataset(v)) if isinstance(v, h5py.Dataset) else None)
     return out
+
+
+def _write_dataset(f: h5py.File, key: str, arr: np.ndarray) -> None:
+    """One array as a dataset; text (a numpy unicode array) as UTF-8 strings, which :func:`read_data` decodes."""
+    if arr.dtype.kind == "U":
+        f.create_dataset(key, data=arr.astype(object), dtype=h5py.string_dtype())
+    else:
+        f.create_dataset(key, data=arr, compression="gzip" if arr.size > 4096 else None)
+
+
+def _read_dataset(ds: h5py.Dataset) -> np.ndarray:
+    """A dataset's values; HDF5 strings come back as a numpy unicode array."""
+    if h5py.check_string_dtype(ds.dtype) is not None:
+        return np.asarray(ds.asstr()[()], dtype=str)
+    return ds[()]

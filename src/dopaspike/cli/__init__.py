@@ -3,10 +3,15 @@ the library. One module per command group; each registers itself on :data:`app`.
 
 from __future__ import annotations
 
+from . import bench as _bench  # noqa: F401  (registers `bench`)
+from . import config as _config  # noqa: F401  (registers `config`)
+from . import export as _export  # noqa: F401  (registers `export`)
+from . import report as _report  # noqa: F401  (registers `report`)
 from . import run as _run  # noqa: F401  (registers `list` and `run`)
-from .app import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERRUPTED, EXIT_OK, app
+from . import runs as _runs  # noqa: F401  (registers `runs`)
+from .app import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_CRASHED, EXIT_INTERRUPTED, EXIT_OK, app
 
-__all__ = ["app", "main", "EXIT_OK", "EXIT_CHECK_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERRUPTED"]
+__all__ = ["app", "main", "EXIT_OK", "EXIT_CHECK_FAILED", "EXIT_BAD_INPUT", "EXIT_CRASHED", "EXIT_INTERRUPTED"]
 
 
 def main() -> None:

@@ -3,7 +3,8 @@
 Each recorder attaches itself to a :class:`~dopaspike.core.simulation.Simulation` as a listener
 and keeps bounded memory (bins, sampling strides, windows, caps). Bins are aligned to absolute
 steps, so results do not depend on chunk size. Reading synapses uses the engine's non-mutating
-peek, so adding a recorder leaves the dynamics bit-for-bit unchanged.
+peek, so adding a recorder leaves the dynamics bit-for-bit unchanged. Recorders are picklable
+(bound methods, no lambdas): they are part of a run's checkpoint.
 """
 
 from __future__ import annotations
@@ -103,7 +104,10 @@ class RateRecorder:
         self.names = [p.name for p in sim.net.populations]
         self._sizes = np.array([p.n for p in sim.net.populations], float)
         self._bins = _Binned(sim.steps_for(bin_ms), len(self.names))
-        sim.add_listener(lambda r: self._bins.add(r.step0, r.pop_counts))
+        sim.add_listener(self._on_chunk)
+
+    def _on_chunk(self, res) -> None:
+        self._bins.add(res.step0, res.pop_counts)
 
     @property
     def t_ms(self) -> np.ndarray:
@@ -128,7 +132,10 @@ class DopamineRecorder:
         self.bin_ms = self.bin_steps * sim.dt_ms
         self.names = [r.name for r in sim.net.regions]
         self._bins = _Binned(self.bin_steps, len(self.names))
-        sim.add_listener(lambda r: self._bins.add(r.step0, r.da_conc))
+        sim.add_listener(self._on_chunk)
+
+    def _on_chunk(self, res) -> None:
+        self._bins.add(res.step0, res.da_conc)
 
     @property
     def conc(self) -> np.ndarray:
@@ -162,7 +169,10 @@ class SynapseRecorder:
         self.dt_ms = sim.dt_ms
         if sim.step == 0:  # the state before any step
             self._sample(0)
-        sim.add_listener(self._on_chunk, stop_at=lambda step: (step // self._every + 1) * self._every)
+        sim.add_listener(self._on_chunk, stop_at=self._next_sample)
+
+    def _next_sample(self, step: int) -> int:
+        return (step // self._every + 1) * self._every
 
     def _sample(self, step: int) -> None:
         w, c = self._sim.weights(self.synapse_ids)
@@ -202,7 +212,10 @@ class WeightStatsRecorder:
         self._every = sim.steps_for(every_ms)
         self._sim = sim
         self._rows: list[tuple] = []  # one tuple per sample, appended whole
-        sim.add_listener(self._on_chunk, stop_at=lambda step: (step // self._every + 1) * self._every)
+        sim.add_listener(self._on_chunk, stop_at=self._next_sample)
+
+    def _next_sample(self, step: int) -> int:
+        return (step // self._every + 1) * self._every
 
     def _on_chunk(self, res) -> None:
         end = res.step0 + res.n_steps

@@ -84,6 +84,20 @@ class Simulation:
         self._entry = None  # compiled entry point of run_chunk, once known
         self._log_bound = 1 << 62  # forces a real look at the dopamine log before the first chunk
 
+    # -- checkpoints ----------------------------------------------------------------------
+    def __getstate__(self) -> dict:
+        """Everything that determines the future of the run: state, parameters, clock, queued
+        events, listeners (pickled with the objects they belong to). Not pickled: the compiled
+        entry point and the reusable output buffers, rebuilt on the next chunk. A simulation
+        restored from a pickle continues exactly as the original would have."""
+        state = self.__dict__.copy()
+        state["_entry"] = None
+        state["_out"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
     # -- time -----------------------------------------------------------------------------
     @property
     def t_ms(self) -> float:

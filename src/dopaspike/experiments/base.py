@@ -1,15 +1,20 @@
 """The shape every experiment shares, and the registry that names them.
 
-An experiment is a module with a config model, ``run(config, seed, progress) -> Results``,
+An experiment is a module with a config model, ``start(config, seed) -> Session``,
 ``figures(results) -> {name: Figure}`` and ``checks(results) -> {name: Check}``; it registers
 itself with :func:`register`. The CLI (and anything else) finds it by name.
+
+A session holds everything a run has: the simulation, the task and the recorders. The runner
+(:mod:`.runner`) advances it to ``end_ms`` and may pickle it between chunks as a checkpoint,
+so a session must be picklable (no lambdas or open files among its attributes) and must keep
+all run state in itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from ..core.errors import ConfigError
 
@@ -35,6 +40,19 @@ class Results:
     config: Any
     seed: int
     status: str = "complete"  # or "interrupted"
+    wall_s: float = 0.0  # wall time spent simulating, over every resume (set by the runner)
+    kinds: dict[str, str] = field(default_factory=dict)  # data group -> kind (see dopaspike.export.layout)
+
+
+class Session(Protocol):
+    """A run in progress: built by ``Experiment.start``, advanced by the runner."""
+
+    sim: Any  # the Simulation
+    end_ms: float  # model time at which the run is complete
+    chunk_ms: float  # longest chunk; Python-side task logic runs between chunks
+    wall_s: float  # wall time spent simulating so far (kept across resumes)
+
+    def results(self, status: str) -> Results: ...
 
 
 @dataclass(frozen=True)
@@ -47,9 +65,16 @@ class Experiment:
     config_model: type
     quick: Callable[[], Any]
     default: Callable[[], Any]
-    run: Callable[..., Results]
+    start: Callable[[Any, int], Session]
     figures: Callable[[Results], dict]
     checks: Callable[[Results], dict[str, Check]]
+
+
+    def run(self, config: Any, seed: int = 0, progress: Callable[[float], None] | None = None) -> Results:
+        """Run to the end (or to Ctrl-C) in this process; ``progress(model_ms_reached)``."""
+        from .runner import execute
+
+        return execute(self, config, seed, progress=progress)
 
 
 _REGISTRY: dict[str, Experiment] = {}

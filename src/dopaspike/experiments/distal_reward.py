@@ -15,7 +15,6 @@ Controls (``control=...``), in which the synapse must *not* grow: ``no_reward``;
 
 from __future__ import annotations
 
-import time
 from typing import Literal
 
 import numpy as np
@@ -127,67 +126,79 @@ def pick_target(sim, n_exc: int, gen: np.random.Generator) -> tuple[int, int, in
     return s, n1, int(syn.target[s])
 
 
+class DistalRewardSession:
+    """One run in progress: the network, the reward rule and the recorders (picklable)."""
+
+    def __init__(self, cfg: DistalRewardConfig, seed: int = 0):
+        self.cfg, self.seed = cfg, seed
+        self.sim = sim = daspnet_network(_params(cfg)).build(seed)
+        task = rng.stream(seed, "task")
+        self.target, self.n1, self.n2 = pick_target(sim, cfg.n_exc, task)
+        sim.compiled.synapses.weight[self.target] = 0.0
+        exc_ids = sim.synapse_ids("exc")
+        self.exc_exc = exc_ids[sim.compiled.synapses.target[exc_ids] < cfg.n_exc]
+        self.w_start = sim.weights(self.exc_exc)[0]
+        self.rule = RewardRule(sim, self.n1, self.n2, cfg, task)
+        self.track = SynapseRecorder(sim, [self.target], every_ms=cfg.track_every_ms)
+        self.stats = WeightStatsRecorder(sim, self.exc_exc, every_ms=cfg.snapshot_every_s * 1000.0)
+        self.rates = RateRecorder(sim, bin_ms=1000.0)
+        self.dopamine = DopamineRecorder(sim, bin_ms=10.0)
+        win = cfg.raster_window_s * 1000.0
+        self.end_ms = cfg.duration_s * 1000.0
+        self.raster = SpikeRecorder(sim, windows_ms=[(0.0, win), (max(0.0, self.end_ms - win), self.end_ms)])
+        self.chunk_ms = cfg.chunk_ms
+        self.wall_s = 0.0
+
+    def results(self, status: str) -> Results:
+        """Metrics and data as of now (reads the network, changes nothing)."""
+        cfg, sim, rule, track, stats = self.cfg, self.sim, self.rule, self.track, self.stats
+        target = self.target
+        w_end = sim.weights(self.exc_exc)[0]
+        w_target = float(sim.weights([target])[0][0])
+        model_s = sim.t_ms / 1000.0
+        spikes = self.rates.total_spikes()
+        sizes = np.array([p.n for p in sim.net.populations])
+        tw = track.weight[:, 0]
+        reward_steps = np.array(rule.reward_steps, float)
+        order = np.argsort(reward_steps, kind="stable")  # delivery order (shuffled delays reorder them)
+        metrics = {
+            "target_weight_final": w_target,
+            "target_weight_initial": 0.0,
+            "exc_weight_mean_initial": float(self.w_start.mean()),
+            "exc_weight_mean_final": float(w_end.mean()),
+            "exc_weight_p99_final": float(np.percentile(w_end, 99)),
+            "exc_weight_p50_final": float(np.percentile(w_end, 50)),
+            "exc_weight_fraction_above_target": float(np.mean(w_end > w_target)),
+            "exc_weight_fraction_at_max": float(np.mean(w_end >= 0.99 * cfg.w_max)),
+            "n_rewards": int(sum(1 for s in rule.reward_steps if s < sim.step)),
+            "n_pairings": len(rule.pairing_steps),
+            "rate_hz": float(spikes.sum() / sizes.sum() / max(model_s, 1e-9)),
+            "rate_exc_hz": float(spikes[0] / sizes[0] / max(model_s, 1e-9)),
+            "wall_s_per_model_s": self.wall_s / max(model_s, 1e-9),
+            "model_s": model_s,
+            "target_synapse": {"id": target, "n1": self.n1, "n2": self.n2},
+            "target_weight_at_min": {str(m): float(np.interp(m * 60000.0, track.t_ms, tw))
+                                     for m in (10, 20, 30, 60) if m * 60.0 <= model_s},
+        }
+        data = {
+            "target/t_ms": track.t_ms, "target/weight": tw, "target/eligibility": track.eligibility[:, 0],
+            "weights/t_ms": stats.t_ms, "weights/mean": stats.mean, "weights/p1": stats.pct[:, 0],
+            "weights/p50": stats.pct[:, 1], "weights/p99": stats.pct[:, 2], "weights/final_exc_exc": w_end,
+            "rewards/t_ms": reward_steps[order] * sim.dt_ms,
+            "rewards/delay_ms": (reward_steps - rule.rewarded_pairing_steps)[order] * sim.dt_ms,
+            "pairings/t_ms": np.array(rule.pairing_steps, float) * sim.dt_ms,
+            "rates/t_ms": self.rates.t_ms, "rates/hz": self.rates.rates_hz,
+            "dopamine/t_ms": self.dopamine.t_ms, "dopamine/conc": self.dopamine.conc[:, 0],
+            "raster/t_ms": self.raster.times_ms, "raster/ids": self.raster.ids,
+        }
+        kinds = {"target": "timeseries", "weights": "timeseries", "rewards": "events", "pairings": "events",
+                 "rates": "timeseries", "dopamine": "dopamine", "raster": "spikes"}
+        return Results(metrics=metrics, data=data, config=cfg, seed=self.seed, status=status, kinds=kinds)
+
+
 def run(cfg: DistalRewardConfig, seed: int = 0, progress=None) -> Results:
-    """Build the network, run the protocol, return metrics and data (``progress(ms_done)``)."""
-    sim = daspnet_network(_params(cfg)).build(seed)
-    task = rng.stream(seed, "task")
-    target, n1, n2 = pick_target(sim, cfg.n_exc, task)
-    sim.compiled.synapses.weight[target] = 0.0
-    exc_ids = sim.synapse_ids("exc")
-    exc_exc = exc_ids[sim.compiled.synapses.target[exc_ids] < cfg.n_exc]
-    w_start = sim.weights(exc_exc)[0]
-    rule = RewardRule(sim, n1, n2, cfg, task)
-    track = SynapseRecorder(sim, [target], every_ms=cfg.track_every_ms)
-    stats = WeightStatsRecorder(sim, exc_exc, every_ms=cfg.snapshot_every_s * 1000.0)
-    rates = RateRecorder(sim, bin_ms=1000.0)
-    dopamine = DopamineRecorder(sim, bin_ms=10.0)
-    win = cfg.raster_window_s * 1000.0
-    end_ms = cfg.duration_s * 1000.0
-    raster = SpikeRecorder(sim, windows_ms=[(0.0, win), (max(0.0, end_ms - win), end_ms)])
-    status = "complete"
-    t0 = time.perf_counter()
-    try:
-        sim.run(end_ms, chunk_ms=cfg.chunk_ms, progress=progress)
-    except KeyboardInterrupt:
-        status = "interrupted"
-    wall = time.perf_counter() - t0
-    w_end = sim.weights(exc_exc)[0]
-    w_target = float(sim.weights([target])[0][0])
-    model_s = sim.t_ms / 1000.0
-    spikes = rates.total_spikes()
-    sizes = np.array([p.n for p in sim.net.populations])
-    tw = track.weight[:, 0]
-    metrics = {
-        "target_weight_final": w_target,
-        "target_weight_initial": 0.0,
-        "exc_weight_mean_initial": float(w_start.mean()),
-        "exc_weight_mean_final": float(w_end.mean()),
-        "exc_weight_p99_final": float(np.percentile(w_end, 99)),
-        "exc_weight_p50_final": float(np.percentile(w_end, 50)),
-        "exc_weight_fraction_above_target": float(np.mean(w_end > w_target)),
-        "exc_weight_fraction_at_max": float(np.mean(w_end >= 0.99 * cfg.w_max)),
-        "n_rewards": int(sum(1 for s in rule.reward_steps if s < sim.step)),
-        "n_pairings": len(rule.pairing_steps),
-        "rate_hz": float(spikes.sum() / sizes.sum() / max(model_s, 1e-9)),
-        "rate_exc_hz": float(spikes[0] / sizes[0] / max(model_s, 1e-9)),
-        "wall_s_per_model_s": wall / max(model_s, 1e-9),
-        "model_s": model_s,
-        "target_synapse": {"id": target, "n1": n1, "n2": n2},
-        "target_weight_at_min": {str(m): float(np.interp(m * 60000.0, track.t_ms, tw))
-                                 for m in (10, 20, 30, 60) if m * 60.0 <= model_s},
-    }
-    data = {
-        "target/t_ms": track.t_ms, "target/weight": tw, "target/eligibility": track.eligibility[:, 0],
-        "weights/t_ms": stats.t_ms, "weights/mean": stats.mean, "weights/p1": stats.pct[:, 0],
-        "weights/p50": stats.pct[:, 1], "weights/p99": stats.pct[:, 2], "weights/final_exc_exc": w_end,
-        "rewards/t_ms": np.sort(np.array(rule.reward_steps, float)) * sim.dt_ms,
-        "rewards/delay_ms": (np.array(rule.reward_steps, float) - rule.rewarded_pairing_steps) * sim.dt_ms,
-        "pairings/t_ms": np.array(rule.pairing_steps, float) * sim.dt_ms,
-        "rates/t_ms": rates.t_ms, "rates/hz": rates.rates_hz,
-        "dopamine/t_ms": dopamine.t_ms, "dopamine/conc": dopamine.conc[:, 0],
-        "raster/t_ms": raster.times_ms, "raster/ids": raster.ids,
-    }
-    return Results(metrics=metrics, data=data, config=cfg, seed=seed, status=status)
+    """Build the network, run the protocol, return metrics and data (``progress(model_ms)``)."""
+    return EXPERIMENT.run(cfg, seed, progress=progress)
 
 
 def checks(res: Results) -> dict[str, Check]:
@@ -228,14 +239,14 @@ def figures(res: Results) -> dict:
     }
 
 
-register(Experiment(
+EXPERIMENT = register(Experiment(
     name="distal-reward",
     summary="One synapse, rewarded 1-3 s after it acts, grows to the maximum among 80,000 (Izhikevich 2007, Fig. 1)",
     citation=CITATION,
     config_model=DistalRewardConfig,
     quick=quick_config,
     default=DistalRewardConfig,
-    run=run,
+    start=DistalRewardSession,
     figures=figures,
     checks=checks,
 ))
