@@ -139,8 +139,12 @@ def machine() -> dict[str, Any]:
 
 
 def peer_harness() -> Path | None:
-    """``benchmarks/run_benchmarks.py`` (dopaspike beside Brian2 and NEST) when running from a
-    source checkout, else None (it is not part of an installed package)."""
-    root = Path(__file__).resolve().parents[2]
-    script = root / "benchmarks" / "run_benchmarks.py"
-    return script if script.is_file() else None
+    """``benchmarks/run_benchmarks.py`` (dopaspike beside Brian2 and NEST) of the source checkout
+    this package runs from (editable install) or that the current folder is in, else None (it
+    is not part of an installed package)."""
+    here = Path.cwd().resolve()
+    for root in (Path(__file__).resolve().parents[2], here, *here.parents):
+        script = root / "benchmarks" / "run_benchmarks.py"
+        if script.is_file():
+            return script
+    return None

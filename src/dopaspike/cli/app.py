@@ -14,7 +14,8 @@ from rich.text import Text
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="Spiking networks with an integrated dopamine system: run published experiments.",
+    help="Spiking networks with an integrated dopamine system: run published experiments.\n\n"
+         "Example: dopaspike run distal-reward --quick && dopaspike report --open",
 )
 console = Console(stderr=True)  # messages, errors and progress
 out = Console()  # results a script may read
