@@ -13,7 +13,7 @@ import numpy as np
 
 def da_stdp_reference(n_steps, arrivals, post_spikes, da_jumps, *, dt_ms, a_plus, a_minus, tau_plus_ms,
                       tau_minus_ms, tau_c_ms, tau_da_ms, baseline, lr_per_ms, w0, w_min, w_max, mode="exact",
-                      sweep_steps=10):
+                      da_reference=0.0, sweep_steps=10):
     """Eligibility and weight of one synapse after ``n_steps``.
 
     ``arrivals``: steps at which presynaptic spikes arrive; ``post_spikes``: steps at which the
@@ -31,7 +31,7 @@ def da_stdp_reference(n_steps, arrivals, post_spikes, da_jumps, *, dt_ms, a_plus
         da *= a_d  # 1. decay
         if mode == "exact":
             c *= a_c
-            w += lr_per_ms * dt_ms * (baseline + da) * c
+            w += lr_per_ms * dt_ms * (baseline + da - da_reference) * c
         x_pre *= a_p
         x_post_before = x_post * a_m  # post trace as of this step, before this step's spikes
         if k in arrivals:  # 2. arrival
@@ -46,7 +46,7 @@ def da_stdp_reference(n_steps, arrivals, post_spikes, da_jumps, *, dt_ms, a_plus
             c += a_plus * x_pre
             x_post += 1.0
         if mode == "sweep" and (k + 1) % sweep_steps == 0:  # 5. sweep, then dopamine
-            w = min(max(w + lr_per_ms * dt_ms * sweep_steps * (baseline + da) * c, w_min), w_max)
+            w = min(max(w + lr_per_ms * dt_ms * sweep_steps * (baseline + da - da_reference) * c, w_min), w_max)
             c *= a_c ** sweep_steps
         da += da_jumps.get(k, 0.0)
     if mode == "exact":

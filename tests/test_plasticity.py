@@ -76,22 +76,25 @@ def test_eligibility_window():
     assert sim.weights()[0][0] == pytest.approx(1.0, abs=1e-12)
 
 
-def _small_plastic_net(mode: str):
+def _small_plastic_net(mode: str, da_reference: float = 0.0):
     net = ds.Network(dt_ms=1.0)
     net.add_region(ds.DopamineRegion("str", tau_ms=150.0, baseline=0.01))
     cortex = net.add_population("cortex", 30, ds.Izhikevich.regular_spiking(), noise_uniform_pa=22.0)
     da = net.add_population("da", 6, ds.LIF(), poisson_rate_hz=400.0, poisson_weight_pa=600.0,
                             da_region="str", da_release=0.05)
-    rule = ds.DaStdp(a_plus=0.2, a_minus=0.25, tau_c_ms=300.0, lr_per_ms=0.2, w_min=0.0, w_max=3.0, mode=mode)
+    rule = ds.DaStdp(a_plus=0.2, a_minus=0.25, tau_c_ms=300.0, lr_per_ms=0.2, w_min=0.0, w_max=3.0, mode=mode,
+                     da_reference=da_reference)
     net.connect(cortex, cortex, ds.FixedProbability(0.3), weight=1.0, delay_ms=(1.0, 5.0), rule=rule, region="str")
     net.connect(da, cortex, ds.FixedOutDegree(3), weight=2.0)
     return net, rule
 
 
+@pytest.mark.parametrize("da_reference", [0.0, 0.3])
 @pytest.mark.parametrize("mode", ["exact", "sweep"])
-def test_engine_matches_per_step_reference(mode):
-    """Event-driven closed-form plasticity equals a slow per-step loop on the same spikes."""
-    net, rule = _small_plastic_net(mode)
+def test_engine_matches_per_step_reference(mode, da_reference):
+    """Event-driven closed-form plasticity equals a slow per-step loop on the same spikes; with a
+    dopamine reference above the tonic level, dips below it depress eligible synapses."""
+    net, rule = _small_plastic_net(mode, da_reference)
     sim = net.build(seed=7)
     spikes = SpikeRecorder(sim)
     gen = np.random.default_rng(3)
@@ -118,8 +121,23 @@ def test_engine_matches_per_step_reference(mode):
             n_steps, by_neuron[pre] + delay, by_neuron[post], jumps, dt_ms=1.0, a_plus=rule.a_plus,
             a_minus=rule.a_minus, tau_plus_ms=rule.tau_plus_ms, tau_minus_ms=rule.tau_minus_ms,
             tau_c_ms=rule.tau_c_ms, tau_da_ms=150.0, baseline=0.01, lr_per_ms=rule.lr_per_ms, w0=1.0,
-            w_min=0.0, w_max=3.0, mode=mode)
+            w_min=0.0, w_max=3.0, mode=mode, da_reference=da_reference)
         assert c[j] == pytest.approx(c_ref, rel=1e-9, abs=1e-12), s
         assert w[j] == pytest.approx(w_ref, rel=1e-9, abs=1e-12), s
         clipped += w_ref in (0.0, 3.0)
     assert np.std(w) > 0.01  # the comparison exercised real learning
+
+
+def test_dopamine_below_the_reference_depresses_eligible_synapses():
+    """With ``da_reference`` at the tonic level, tonic dopamine alone changes nothing, a burst
+    potentiates a causally paired synapse and a dip (no dopamine, as when dopamine neurons
+    pause) depresses it by the closed form lr * (0 - reference) * c0 * tau_c."""
+    tonic = 0.05
+    ref = ds.DaStdp(lr_per_ms=0.1, w_min=0.0, w_max=10.0, da_reference=tonic)
+    _, w_tonic = _pairing(5, ref, baseline=tonic)
+    _, w_burst = _pairing(5, ref, da_at_ms=1300.0, baseline=tonic)
+    c0, w_dip = _pairing(5, ref, baseline=0.0)
+    assert w_tonic == pytest.approx(1.0, abs=1e-12)
+    assert w_burst > 1.01
+    expected = 1.0 - 0.1 * tonic * c0 * ref.tau_c_ms * (1.0 - math.exp(-(8000.0 - 1007.0) / ref.tau_c_ms))
+    assert w_dip < 0.99 and w_dip == pytest.approx(expected, rel=0.02)

@@ -113,6 +113,7 @@ class RuleTable(NamedTuple):
     w_min: np.ndarray
     w_max: np.ndarray
     lr_dt: np.ndarray  # learning rate times dt
+    da_ref: np.ndarray  # dopamine concentration at which weights do not change
     sweep_steps: np.ndarray  # int64
     g_q: np.ndarray  # q / (1 - q), q = alpha_c * alpha_d
     g_c: np.ndarray  # alpha_c / (1 - alpha_c)

@@ -193,7 +193,7 @@ def _synapse_arrays(net, seed, max_delay, rule_keys):
 def _rule_table(net, rule_keys, syn) -> RuleTable:
     dt = net.dt_ms
     n_rules = len(rule_keys)
-    cols = {k: np.zeros(n_rules) for k in ("a_plus", "a_minus", "w_min", "w_max", "lr_dt", "g_q", "g_c")}
+    cols = {k: np.zeros(n_rules) for k in ("a_plus", "a_minus", "w_min", "w_max", "lr_dt", "da_ref", "g_q", "g_c")}
     mode = np.zeros(n_rules, np.int64)
     region = np.zeros(n_rules, np.int64)
     sweep_steps = np.ones(n_rules, np.int64)
@@ -206,6 +206,7 @@ def _rule_table(net, rule_keys, syn) -> RuleTable:
         cols["a_plus"][e], cols["a_minus"][e] = rule.a_plus, rule.a_minus
         cols["w_min"][e], cols["w_max"][e] = rule.w_min, rule.w_max
         cols["lr_dt"][e] = rule.lr_per_ms * dt
+        cols["da_ref"][e] = rule.da_reference
         lc, ld = -dt / rule.tau_c_ms, -dt / r.tau_ms
         log_alpha[e] = (lc, lc + ld, ld, -dt / rule.tau_plus_ms, -dt / rule.tau_minus_ms)
         q, ac = math.exp(lc + ld), math.exp(lc)

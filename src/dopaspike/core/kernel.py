@@ -4,7 +4,7 @@ One call runs a chunk of steps on the arrays of :mod:`dopaspike.core.arrays`. Th
 each step ``k`` is fixed and is the definition of the model's discrete time:
 
 1. **decay** -- the phasic dopamine of every region decays by one step; for synapses of the
-   exact rule, eligibility decays and the weight integrates ``dw = lr * dt * (baseline + DA) * c``
+   exact rule, eligibility decays and the weight integrates ``dw = lr * dt * (baseline + DA - reference) * c``
    (done lazily, in closed form, when the synapse is next touched);
 2. **arrival** -- spikes emitted at step ``k - d`` reach the synapses of delay ``d``: plasticity
    first (eligibility ``c -= A- * x_post``, the presynaptic trace counts the arrival), then the
@@ -79,7 +79,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
     target, weight, rule, seg, elig, t_upd = syn.target, syn.weight, syn.rule, syn.seg, syn.elig, syn.t_upd
     in_ptr, in_syn, in_pre, in_delay = syn.in_ptr, syn.in_syn, syn.in_pre, syn.in_delay
     e_mode, e_region, a_plus, a_minus = ent.mode, ent.region, ent.a_plus, ent.a_minus
-    w_min, w_max, lr_dt, sweep_steps = ent.w_min, ent.w_max, ent.lr_dt, ent.sweep_steps
+    w_min, w_max, lr_dt, sweep_steps, da_ref = ent.w_min, ent.w_max, ent.lr_dt, ent.sweep_steps, ent.da_ref
     g_q, g_c, log_alpha, pow_tab = ent.g_q, ent.g_c, ent.log_alpha, ent.pow_tab
     sweep_ptr, sweep_runs = ent.sweep_ptr, ent.sweep_runs
     r_decay, baseline, phasic = reg.decay, reg.baseline, reg.phasic
@@ -108,7 +108,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
     def integrate(e, c0, w, t0, k):
         """(c, w) of an exact-rule synapse carried from step t0 to step k with no spike events:
         walks the region's dopamine jumps; between jumps the sum over steps of
-        c * (baseline + DA) is geometric."""
+        c * (baseline + DA - reference) is geometric."""
         if k <= t0:
             return c0, w
         r = e_region[e]
@@ -119,7 +119,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
         dv = log_val[r, i]
         if dv != 0.0:
             dv *= pw(e, POW_D, t0 - log_step[r, i])
-        base = baseline[r]
+        base = baseline[r] - da_ref[e]  # the constant part of (DA - reference)
         acc = 0.0
         cval = c0
         start = t0
@@ -294,7 +294,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
             for e in range(n_rules):
                 if e_mode[e] == MODE_SWEEP and (k + 1) % sweep_steps[e] == 0:
                     r = e_region[e]
-                    gain = lr_dt[e] * sweep_steps[e] * (baseline[r] + phasic[r])
+                    gain = lr_dt[e] * sweep_steps[e] * (baseline[r] + phasic[r] - da_ref[e])
                     decay = pw(e, POW_C, sweep_steps[e])
                     for run in range(sweep_ptr[e], sweep_ptr[e + 1]):
                         lo = sweep_runs[run, 0]

@@ -91,9 +91,15 @@ class DaStdp:
     Pair-based STDP writes into the synapse's eligibility trace ``c`` instead of its weight
     (LTP ``c += a_plus * x_pre`` at a postsynaptic spike, LTD ``c -= a_minus * x_post`` at a
     presynaptic arrival; unit traces decaying with ``tau_plus_ms``/``tau_minus_ms``); ``c`` decays
-    with ``tau_c_ms``; the weight follows ``dw/dt = lr_per_ms * DA * c`` where DA is the
-    concentration (tonic baseline + phasic) of the synapse's dopamine region, clipped to
-    ``[w_min, w_max]``.
+    with ``tau_c_ms``; the weight follows ``dw/dt = lr_per_ms * (DA - da_reference) * c`` where
+    DA is the concentration (tonic baseline + phasic) of the synapse's dopamine region, clipped
+    to ``[w_min, w_max]``.
+
+    ``da_reference`` (default 0, as in Izhikevich 2007) is the concentration at which dopamine
+    changes nothing: above it eligible synapses grow, below it (a dip, e.g. a pause of
+    dopamine neurons whose tonic firing sets the concentration) they shrink. Set it to the tonic
+    level of the region so that learning follows the phasic part only, as in three-factor rules
+    with a signed teaching signal (Fremaux & Gerstner 2016, Front Neural Circuits 9:85).
 
     ``mode="exact"`` evaluates this event-driven in closed form (NEST's stdp_dopamine_synapse
     does the same); ``mode="sweep"`` is daspnet.m's legacy scheme: ``c`` is constant between
@@ -114,9 +120,11 @@ class DaStdp:
     w_max: float = 4.0
     mode: Literal["exact", "sweep"] = "exact"
     sweep_ms: float = 10.0
+    da_reference: float = 0.0
 
     def validate(self, where: str) -> None:
         check_range(f"{where}.a_plus", self.a_plus, 0.0, None)
+        check_range(f"{where}.da_reference", self.da_reference, 0.0, 1e6)
         check_range(f"{where}.a_minus", self.a_minus, 0.0, None)
         for name in ("tau_plus_ms", "tau_minus_ms", "tau_c_ms"):
             check_range(f"{where}.{name}", getattr(self, name), 0.0, 1e7, low_open=True)
