@@ -69,3 +69,199 @@ def raster_dopamine(t_ms, ids, da_t_ms, da, n_exc, window_ms: float) -> Figure:
     ax_d.plot(np.asarray(da_t_ms) / 60000.0, da, color="C2", lw=0.6)
     ax_d.set(xlabel="time (min)", ylabel="dopamine")
     return fig
+
+
+_STAGE_TITLES = {"early": "before training (CS1 → US)", "late": "after training (CS1 → US)",
+                 "omission": "after training, US omitted", "unexpected": "after training, US with no CS",
+                 "cs2": "CS2 → CS1 → US"}
+
+
+def schultz_panels(data: dict, cs_us_interval_ms: float) -> Figure:
+    """DA raster (first individual) and PSTH (all individuals) per training stage, aligned to
+    CS1 (to the US for unexpected rewards): the layout of Schultz, Dayan & Montague 1997, Fig. 1."""
+    stages = [s for s in ("early", "late", "omission", "unexpected", "cs2")
+              if f"psth/{s}/cs1_on_ms" in data or (s == "unexpected" and f"psth/{s}/us_on_ms" in data)]
+    fig, axes = _figure(len(stages) * 2, 1, size=(5.5, 1.9 * len(stages) + 0.6),
+                        gridspec_kw={"height_ratios": [1.2, 1] * len(stages)}, sharex=True)
+    axes = np.atleast_1d(axes)
+    tab_ind = data.get("trials/individual")
+    label = next((k.split("/")[0][len("raster_"):] for k in data if k.startswith("raster_")), None)
+    rt = data.get(f"raster_{label}/t_ms", np.zeros(0))
+    order = np.argsort(rt, kind="stable")
+    rt, rn = rt[order], data.get(f"raster_{label}/neuron", np.zeros(0))[order]
+    for i, stage in enumerate(stages):
+        ax_r, ax_p = axes[2 * i], axes[2 * i + 1]
+        align = "us_on_ms" if stage == "unexpected" else "cs1_on_ms"
+        t, r = data[f"psth/{stage}/{align}_t_ms"], data[f"psth/{stage}/{align}"]
+        # raster: the first individual's trials of this stage (same selection as the PSTH)
+        sel = _stage_rows(data, stage) & (tab_ind == 0) if tab_ind is not None else np.zeros(0, bool)
+        onsets = data[f"trials/{align}"][sel] if sel.size else np.zeros(0)
+        for row, t0 in enumerate(onsets[:20]):
+            lo, hi = np.searchsorted(rt, [t0 + t[0], t0 + t[-1]])
+            ax_r.plot(rt[lo:hi] - t0, np.full(hi - lo, row) + rn[lo:hi] / max(rn.max(initial=1) + 1, 1),
+                      "|", color="k", ms=1.2, mew=0.4)
+        ax_r.set(ylabel="trial", title=_STAGE_TITLES[stage])
+        ax_r.title.set_fontsize(8)
+        ax_p.bar(t, r, width=t[1] - t[0], color="C3" if stage != "omission" else "C0", alpha=0.8)
+        ax_p.set(ylabel="Hz")
+        for ax in (ax_r, ax_p):
+            if stage == "unexpected":
+                ax.axvline(0, color="C2", lw=0.8)
+            else:
+                ax.axvline(0, color="C1", lw=0.8)
+                ax.axvline(cs_us_interval_ms, color="C2", lw=0.8, ls="--" if stage == "omission" else "-")
+                if stage == "cs2":
+                    ax.axvline(-_cs2_lead(data), color="C4", lw=0.8)
+    axes[-1].set_xlabel("time from CS1 onset (ms); orange CS1, green US (dashed: omitted), purple CS2")
+    return fig
+
+
+def _cs2_lead(data: dict) -> float:
+    d = data["trials/cs1_on_ms"] - data["trials/cs2_on_ms"]
+    d = d[np.isfinite(d)]
+    return float(d[0]) if d.size else 0.0
+
+
+def _stage_rows(data: dict, stage: str) -> np.ndarray:
+    key = f"stages/{stage}"
+    return np.asarray(data[key], bool) if key in data else np.zeros(data["trials/trial"].size, bool)
+
+
+def response_learning_curves(data: dict) -> Figure:
+    """CS1, CS2 and US responses over trials (mean over individuals, with the range) and the mean
+    weights of the two learned paths."""
+    fig, (ax, axw) = _figure(2, 1, size=(6.4, 5.0), sharex=True)
+    tr, ty, ind = data["trials/trial"], data["trials/type"], data["trials/individual"]
+    for col, name, color, types in (("cs1_hz", "CS1", "C1", ("cs_us", "omission", "cs_only", "extinction")),
+                                    ("cs2_hz", "CS2", "C4", ("cs_us", "omission", "cs_only", "extinction")),
+                                    ("us_hz", "US", "C2", ("cs_us",)), ("expected_us_hz", "omitted US", "C0", ("omission",))):
+        sel = np.isin(ty, types) & np.isfinite(data[f"trials/{col}"])
+        if not sel.any():
+            continue
+        x, lo, mid, hi = _binned_over_individuals(tr[sel], ind[sel], data[f"trials/{col}"][sel], 10)
+        ax.plot(x, mid, color=color, label=name)
+        ax.fill_between(x, lo, hi, color=color, alpha=0.15)
+    base = data["trials/baseline_hz"]
+    ax.axhline(np.nanmean(base), color="0.5", lw=0.8, ls=":", label="tonic")
+    ax.set(ylabel="DA rate in window (Hz)")
+    ax.legend(frameon=False, fontsize=7, ncol=5)
+    for col, name, color in (("value_w_cs1", "cue CS1 → value", "C1"), ("value_w_cs2", "cue CS2 → value", "C4"),
+                             ("strio_w", "chain → striosome", "C0")):
+        key = f"trials/{col}"
+        if key in data and np.isfinite(data[key]).any():
+            x, lo, mid, hi = _binned_over_individuals(tr, ind, data[key], 10)
+            axw.plot(x, mid, color=color, label=name)
+            axw.fill_between(x, lo, hi, color=color, alpha=0.15)
+    axw.set(xlabel="trial", ylabel="mean weight")
+    axw.legend(frameon=False, fontsize=7)
+    return fig
+
+
+def _binned_over_individuals(trial, individual, value, width: int):
+    """(bin centre, min, mean, max over individuals) of per-individual means in bins of trials."""
+    bins = trial // width
+    xs, lo, mid, hi = [], [], [], []
+    for b in np.unique(bins):
+        means = [np.nanmean(value[(bins == b) & (individual == k)]) for k in np.unique(individual[bins == b])]
+        means = [m for m in means if np.isfinite(m)]
+        if means:
+            xs.append(b * width + width / 2)
+            lo.append(min(means))
+            mid.append(float(np.mean(means)))
+            hi.append(max(means))
+    return np.array(xs), np.array(lo), np.array(mid), np.array(hi)
+
+
+def dopamine_trace(data: dict, n_trials: int = 4) -> Figure:
+    """Dopamine concentration of each region of the first individual over its first and last
+    few trials, with cue and reward times."""
+    fig, axes = _figure(1, 2, size=(7.5, 2.8), sharey=True)
+    t, conc, names = data["dopamine/t_ms"], data["dopamine/conc"], [str(n) for n in data["dopamine/regions"]]
+    cols = [i for i, n in enumerate(names) if n.startswith("i0_")] or list(range(len(names)))
+    first = data["trials/individual"] == 0
+    starts = data["trials/start_ms"][first]
+    if starts.size == 0:
+        return fig
+    spans = [(max(0.0, starts[0] - 1000), starts[min(n_trials, starts.size - 1)]),
+             (starts[max(0, starts.size - n_trials - 1)], t[-1] if t.size else starts[-1] + 5000)]
+    for ax, (a, b), title in zip(axes, spans, ("first trials", "last trials")):
+        sel = (t >= a) & (t < b)
+        for j in cols:
+            ax.plot(t[sel] / 1000.0, conc[sel, j], lw=0.8, label=names[j])
+        for col, color in (("cs1_on_ms", "C1"), ("cs2_on_ms", "C4"), ("us_on_ms", "C2")):
+            x = data[f"trials/{col}"][first]
+            x = x[(x >= a) & (x < b)]
+            ax.plot(x / 1000.0, np.zeros(x.size), "^", color=color, ms=4)
+        ax.set(xlabel="time (s)", title=title)
+    axes[0].set_ylabel("DA concentration")
+    axes[0].legend(frameon=False, fontsize=7)
+    return fig
+
+
+def probability_responses(metrics: dict) -> Figure:
+    """CS, US and omitted-US responses and the sustained CS-US activity against reward
+    probability: individuals as dots, the mean as a line (Fiorillo et al. 2003, Fig. 2)."""
+    fig, axes = _figure(1, 4, size=(10.0, 2.8))
+    ps = metrics["probabilities"]
+    for ax, key, title, color in zip(axes, ("cs_hz", "us_hz", "omitted_us_hz", "sustained_minus_baseline_hz"),
+                                     ("CS", "US (rewarded)", "expected US (unrewarded)", "sustained CS→US − tonic"),
+                                     ("C1", "C2", "C0", "C4")):
+        xs, ms = [], []
+        for p in ps:
+            rows = metrics["individuals"].get(f"p{p:g}", [])
+            vals = [r[key] for r in rows if np.isfinite(r[key])]
+            ax.plot([p] * len(vals), vals, "o", color=color, alpha=0.35, ms=3)
+            if vals:
+                xs.append(p)
+                ms.append(float(np.mean(vals)))
+        ax.plot(xs, ms, "-o", color=color, ms=4)
+        base = [r["baseline_hz"] for rows in metrics["individuals"].values() for r in rows]
+        if key != "sustained_minus_baseline_hz" and base:
+            ax.axhline(float(np.nanmean(base)), color="0.5", lw=0.8, ls=":")
+        ax.set(xlabel="reward probability", title=title)
+    axes[0].set_ylabel("DA rate (Hz)")
+    return fig
+
+
+def probability_psths(data: dict) -> Figure:
+    """PSTHs aligned to CS onset per reward probability, rewarded and unrewarded trials."""
+    keys = sorted({k[len("psth/"):].rsplit("_", 1)[0] for k in data if k.startswith("psth/") and not k.endswith("_t_ms")},
+                  key=lambda s: float(s[1:]))
+    fig, axes = _figure(len(keys), 1, size=(5.5, 1.3 * len(keys) + 0.6), sharex=True, sharey=True)
+    axes = np.atleast_1d(axes)
+    for ax, lab in zip(axes, keys):
+        for kind, color in (("rewarded", "C3"), ("unrewarded", "C0")):
+            k = f"psth/{lab}_{kind}"
+            if k in data:
+                ax.plot(data[k + "_t_ms"], data[k], color=color, lw=1, label=kind)
+        ax.set(ylabel=f"p = {lab[1:]}")
+        ax.axvline(0, color="C1", lw=0.8)
+        ax.axvline(1000, color="C2", lw=0.8, ls="--")
+    axes[0].legend(frameon=False, fontsize=7)
+    axes[-1].set_xlabel("time from CS onset (ms); dashed: US time")
+    return fig
+
+
+def motivation_switch(data: dict, n_train: int, before: int = 20) -> Figure:
+    """Cue-evoked DA response (response minus tonic rate) over the trials around the change of
+    motivational state, per condition (mean and individuals), with the cue -> value weight."""
+    fig, (ax, axw) = _figure(2, 1, size=(6.0, 4.6), sharex=True)
+    tr, ind, cond = data["trials/trial"], data["trials/individual"], data["trials/condition"]
+    evoked = data["trials/cs1_hz"] - data["trials/baseline_hz"]
+    for j, c in enumerate(sorted(set(cond.tolist()))):
+        color = {"raised": "C3", "lowered": "C0", "unchanged": "0.4"}.get(c, f"C{j}")
+        rows = []
+        for k in np.unique(ind[cond == c]):
+            sel = (ind == k) & (tr >= n_train - before)
+            ax.plot(tr[sel], evoked[sel], color=color, alpha=0.25, lw=0.7)
+            axw.plot(tr[sel], data["trials/value_w_cs1"][sel], color=color, alpha=0.5, lw=0.8)
+            rows.append((tr[sel], evoked[sel]))
+        if rows:
+            x = rows[0][0]
+            ax.plot(x, np.mean([r[1][:x.size] for r in rows if r[1].size >= x.size], axis=0), color=color, lw=1.8, label=c)
+    for a in (ax, axw):
+        a.axvline(n_train - 0.5, color="k", lw=0.8, ls="--")
+    ax.set(ylabel="cue-evoked DA (Hz above tonic)")
+    ax.legend(frameon=False, fontsize=7)
+    axw.set(xlabel="trial (dashed: state switch; CS only from then on)", ylabel="mean cue → value weight")
+    return fig

@@ -57,6 +57,7 @@ class NeuronArrays(NamedTuple):
     syn_decay: np.ndarray  # per-step decay of synaptic current; 0 = delta pulses
     noise_amp_pa: np.ndarray  # uniform noise: amp * (U(0,1) - 0.5) each step
     bias_pa: np.ndarray
+    syn_gain: np.ndarray  # multiplies the synaptic current (neuromodulatory input gain; 1 = none)
     poisson_lambda: np.ndarray  # expected external Poisson events per step
     poisson_w_pa: np.ndarray
     da_region: np.ndarray  # int64, region a spike releases dopamine into, -1 none

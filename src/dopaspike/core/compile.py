@@ -129,7 +129,7 @@ def _neuron_arrays(net) -> NeuronArrays:
     starts = np.array([p.start for p in net.populations] + [n], np.int64)
     pops = [slice(starts[i], starts[i + 1]) for i in range(len(net.populations))]
     return NeuronArrays(
-        model=model, ref_steps=ref_steps, da_region=da_region, pop_index=pop_index, record_mask=record,
+        syn_gain=np.ones(n), model=model, ref_steps=ref_steps, da_region=da_region, pop_index=pop_index, record_mask=record,
         pop_start=starts, pop_model=np.array([model[s][0] for s in pops], np.int64),
         pop_noise=np.array([bool(np.any(f["noise_amp_pa"][s] != 0)) for s in pops]),
         pop_poisson=np.array([bool(np.any(f["poisson_lambda"][s] > 0)) for s in pops]), **f,

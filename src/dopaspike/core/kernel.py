@@ -69,6 +69,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
     lif_decay, lif_gain = neu.lif_decay, neu.lif_gain_mv_per_pa
     v_rest, v_reset, v_th = neu.v_rest_mv, neu.v_reset_mv, neu.v_th_mv
     ref_steps, syn_decay, noise_amp, bias = neu.ref_steps, neu.syn_decay, neu.noise_amp_pa, neu.bias_pa
+    syn_gain = neu.syn_gain
     p_lambda, p_w, da_region, da_release = neu.poisson_lambda, neu.poisson_w_pa, neu.da_region, neu.da_release
     pop_index, record_mask = neu.pop_index, neu.record_mask
     pop_start, pop_model, pop_noise, pop_poisson = neu.pop_start, neu.pop_model, neu.pop_noise, neu.pop_poisson
@@ -243,13 +244,13 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                     poisson_input(i_stim[lo:hi], p_lambda[lo:hi], p_w[lo:hi], key_poisson, k, n_neurons, lo)
                 if pop_model[pp] == MODEL_IZHIKEVICH:
                     n_spk = izhikevich_pop(v_mv[lo:hi], u_rec[lo:hi], a[lo:hi], b[lo:hi], c_reset[lo:hi], d_jump[lo:hi],
-                                           i_syn[lo:hi], bias[lo:hi], i_stim[lo:hi], syn_decay[lo:hi], noise_amp[lo:hi],
-                                           pop_noise[pp], key_noise, k, n_neurons, lo, dt_ms, spiked, n_spk)
+                                           i_syn[lo:hi], syn_gain[lo:hi], bias[lo:hi], i_stim[lo:hi], syn_decay[lo:hi],
+                                           noise_amp[lo:hi], pop_noise[pp], key_noise, k, n_neurons, lo, dt_ms, spiked, n_spk)
                 else:
                     n_spk = lif_pop(v_mv[lo:hi], ref_until[lo:hi], v_rest[lo:hi], v_reset[lo:hi], v_th[lo:hi],
-                                     lif_gain[lo:hi], lif_decay[lo:hi], ref_steps[lo:hi], i_syn[lo:hi], bias[lo:hi],
-                                     i_stim[lo:hi], syn_decay[lo:hi], noise_amp[lo:hi], pop_noise[pp], key_noise, k,
-                                     n_neurons, lo, spiked, n_spk)
+                                     lif_gain[lo:hi], lif_decay[lo:hi], ref_steps[lo:hi], i_syn[lo:hi], syn_gain[lo:hi],
+                                     bias[lo:hi], i_stim[lo:hi], syn_decay[lo:hi], noise_amp[lo:hi], pop_noise[pp], key_noise,
+                                     k, n_neurons, lo, spiked, n_spk)
             # 4. spikes: record, release dopamine, potentiation, traces and histories
             slot = k % n_slots
             ring_count[slot] = n_spk

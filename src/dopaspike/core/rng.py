@@ -37,3 +37,8 @@ def counter_key(seed: int, name: str) -> np.uint64:
     """
     words = seed_sequence(seed, name).generate_state(2, dtype=np.uint32)
     return np.uint64((int(words[0]) << 32) | int(words[1]))
+
+
+def derive_seed(seed: int, name: str) -> int:
+    """An integer seed for stream ``name`` of run ``seed`` (for APIs that take a plain seed)."""
+    return int(seed_sequence(seed, name).generate_state(1, dtype=np.uint32)[0])

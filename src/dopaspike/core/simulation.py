@@ -76,6 +76,8 @@ class Simulation:
         )
         self._da_events: list[tuple[int, int, int, float]] = []  # heaps of (step, seq, target, amount)
         self._stim_events: list[tuple[int, int, int, float]] = []
+        # (step, seq, population index, value, field of NeuronArrays): set_bias / set_input_gain
+        self._population_events: list[tuple[int, int, int, float, str]] = []
         self._seq = 0
         self._listeners: list[Listener] = []
         self._stops: list[Callable[[int], int | None]] = []
@@ -131,6 +133,55 @@ class Simulation:
             raise ConfigError("at_ms", at_ms, f">= the current time {self.t_ms:g} ms")
         for i in ids:
             self._push(self._stim_events, k, int(i), float(current_pa))
+
+    def set_bias(self, population: str, bias_pa: float, at_ms: float | None = None) -> None:
+        """Set the constant input current of every neuron of ``population`` to ``bias_pa`` from
+        the step at ``at_ms`` on (default: the next step), until changed again.
+
+        For inputs that last: a sustained stimulus, a tonic drive. One call changes a whole
+        population at once, however long the input lasts; a chunk always ends at such a change,
+        so results do not depend on the chunk size.
+        """
+        check_range("bias_pa", bias_pa, -1e6, 1e6)
+        self._population_event(population, float(bias_pa), "bias_pa", at_ms)
+
+    def set_input_gain(self, population: str, gain: float, at_ms: float | None = None) -> None:
+        """Multiply the synaptic current that every neuron of ``population`` receives by ``gain``
+        from the step at ``at_ms`` on (default 1; 0 silences its synaptic input), until changed.
+
+        A neuromodulatory gain (Servan-Schreiber, Printz & Cohen 1990, Science 249:892): it scales
+        what synapses deliver without changing any weight, e.g. a motivational state scaling the
+        drive of a learned cue (Zhang et al. 2009, PLoS Comput Biol 5:e1000437).
+        """
+        check_range("gain", gain, 0.0, 1e6)
+        self._population_event(population, float(gain), "syn_gain", at_ms)
+
+    def bias(self, population: str) -> float:
+        """The constant input current (pA) a population receives now."""
+        pop = self.net.population(population)
+        return float(self.compiled.neurons.bias_pa[pop.start])
+
+    def input_gain(self, population: str) -> float:
+        """The gain on a population's synaptic input now."""
+        pop = self.net.population(population)
+        return float(self.compiled.neurons.syn_gain[pop.start])
+
+    def _population_event(self, population: str, value: float, field: str, at_ms: float | None) -> None:
+        index = next((i for i, p in enumerate(self.net.populations) if p.name == population), None)
+        if index is None:
+            self.net.population(population)  # raises, naming the populations
+        k = self.step if at_ms is None else self.steps_for(at_ms)
+        if k < self.step:
+            raise ConfigError("at_ms", at_ms, f">= the current time {self.t_ms:g} ms")
+        self._seq += 1
+        heapq.heappush(self._population_events, (k, self._seq, int(index), value, field))
+
+    def _apply_due_population_events(self) -> None:
+        heap = self._population_events
+        while heap and heap[0][0] <= self.step:
+            _, _, index, value, field = heapq.heappop(heap)
+            pop = self.net.populations[index]
+            getattr(self.compiled.neurons, field)[pop.start:pop.start + pop.n] = value
 
     # -- observation ----------------------------------------------------------------------
     def add_listener(self, fn: Listener, stop_at: Callable[[int], int | None] | None = None) -> None:
@@ -194,7 +245,10 @@ class Simulation:
         start = self.step
         with _InterruptAtChunkEnd() as interrupt:
             while self.step < end:
+                self._apply_due_population_events()
                 stop = min(end, self.step + chunk)
+                if self._population_events and self.step < self._population_events[0][0] < stop:
+                    stop = self._population_events[0][0]
                 for fn in self._stops:
                     s = fn(self.step)
                     if s is not None and self.step < s < stop:
@@ -204,6 +258,7 @@ class Simulation:
                     progress((self.step - start) * self.dt_ms)
                 if interrupt.requested:
                     raise KeyboardInterrupt
+            self._apply_due_population_events()
 
     def _run_steps(self, n_steps: int) -> None:
         c = self.compiled

@@ -85,9 +85,25 @@ def register(exp: Experiment) -> Experiment:
     return exp
 
 
-def get(name: str) -> Experiment:
-    from . import distal_reward  # noqa: F401  (registers itself)
+#: Modules of :mod:`dopaspike.experiments` that register an experiment when imported.
+EXPERIMENT_MODULES = (
+    "distal_reward",
+    "pavlovian_rpe",
+    "pavlovian_probability",
+    "incentive_salience",
+    "classical_conditioning",
+)
 
+
+def _load_all() -> None:
+    import importlib
+
+    for mod in EXPERIMENT_MODULES:
+        importlib.import_module(f"{__package__}.{mod}")
+
+
+def get(name: str) -> Experiment:
+    _load_all()
     if name not in _REGISTRY:
         import difflib
 
@@ -98,6 +114,6 @@ def get(name: str) -> Experiment:
 
 
 def all_experiments() -> list[Experiment]:
-    from . import distal_reward  # noqa: F401
+    _load_all()
 
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]

@@ -1,0 +1,1 @@
+"""Analyses of recorded activity, separate from simulating it."""
