@@ -180,7 +180,9 @@ def test_paired_training_moves_the_response_from_reward_to_cue(trained):
 
 
 def test_unpaired_cue_is_not_learned(trained):
-    """The control for the cue path's self-reinforcement: a cue never followed by reward."""
+    """The control for pairing: a cue never followed by reward is not learned over 80 trials.
+    (Over longer sessions the cue path's self-reinforcement lets an unrewarded cue be learned
+    now and then: 3 of 10 individuals over 200 trials, see docs/experiments/pavlovian-probability.md.)"""
     paired_cs = min(i["cs_late"] for i in trained["paired"])
     for ind in trained["unpaired"]:
         assert ind["cs_late"] <= ind["cs_early"] + 2.0

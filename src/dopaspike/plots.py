@@ -71,15 +71,17 @@ def raster_dopamine(t_ms, ids, da_t_ms, da, n_exc, window_ms: float) -> Figure:
     return fig
 
 
-_STAGE_TITLES = {"early": "before training (CS1 → US)", "late": "after training (CS1 → US)",
+_STAGE_TITLES = {"early": "before training (CS1 → US)", "mid": "middle of training (CS1 → US)",
+                 "late": "after training (CS1 → US)",
                  "omission": "after training, US omitted", "unexpected": "after training, US with no CS",
                  "cs2": "CS2 → CS1 → US"}
 
 
-def schultz_panels(data: dict, cs_us_interval_ms: float) -> Figure:
-    """DA raster (first individual) and PSTH (all individuals) per training stage, aligned to
-    CS1 (to the US for unexpected rewards): the layout of Schultz, Dayan & Montague 1997, Fig. 1."""
-    stages = [s for s in ("early", "late", "omission", "unexpected", "cs2")
+def schultz_panels(data: dict, cs_us_interval_ms: float, max_trials: int = 30) -> Figure:
+    """Per training stage: the raster of one DA neuron of the first individual over trials, and
+    the PSTH of all DA neurons of all individuals, aligned to CS1 (to the US for unexpected
+    rewards): the layout of Schultz, Dayan & Montague 1997, Fig. 1."""
+    stages = [s for s in ("early", "mid", "late", "omission", "unexpected", "cs2")
               if f"psth/{s}/cs1_on_ms" in data or (s == "unexpected" and f"psth/{s}/us_on_ms" in data)]
     fig, axes = _figure(len(stages) * 2, 1, size=(5.5, 1.9 * len(stages) + 0.6),
                         gridspec_kw={"height_ratios": [1.2, 1] * len(stages)}, sharex=True)
@@ -87,19 +89,18 @@ def schultz_panels(data: dict, cs_us_interval_ms: float) -> Figure:
     tab_ind = data.get("trials/individual")
     label = next((k.split("/")[0][len("raster_"):] for k in data if k.startswith("raster_")), None)
     rt = data.get(f"raster_{label}/t_ms", np.zeros(0))
-    order = np.argsort(rt, kind="stable")
-    rt, rn = rt[order], data.get(f"raster_{label}/neuron", np.zeros(0))[order]
+    rn = data.get(f"raster_{label}/neuron", np.zeros(0))
+    one = np.sort(rt[rn == 0]) if rn.size else rt  # one neuron, as in single-unit recordings
     for i, stage in enumerate(stages):
         ax_r, ax_p = axes[2 * i], axes[2 * i + 1]
         align = "us_on_ms" if stage == "unexpected" else "cs1_on_ms"
         t, r = data[f"psth/{stage}/{align}_t_ms"], data[f"psth/{stage}/{align}"]
-        # raster: the first individual's trials of this stage (same selection as the PSTH)
         sel = _stage_rows(data, stage) & (tab_ind == 0) if tab_ind is not None else np.zeros(0, bool)
         onsets = data[f"trials/{align}"][sel] if sel.size else np.zeros(0)
-        for row, t0 in enumerate(onsets[:20]):
-            lo, hi = np.searchsorted(rt, [t0 + t[0], t0 + t[-1]])
-            ax_r.plot(rt[lo:hi] - t0, np.full(hi - lo, row) + rn[lo:hi] / max(rn.max(initial=1) + 1, 1),
-                      "|", color="k", ms=1.2, mew=0.4)
+        half = (t[1] - t[0]) / 2
+        for row, t0 in enumerate(onsets[:max_trials]):
+            lo, hi = np.searchsorted(one, [t0 + t[0] - half, t0 + t[-1] + half])
+            ax_r.plot(one[lo:hi] - t0, np.full(hi - lo, row), "|", color="k", ms=2.5, mew=0.6)
         ax_r.set(ylabel="trial", title=_STAGE_TITLES[stage])
         ax_r.title.set_fontsize(8)
         ax_p.bar(t, r, width=t[1] - t[0], color="C3" if stage != "omission" else "C0", alpha=0.8)
@@ -112,7 +113,7 @@ def schultz_panels(data: dict, cs_us_interval_ms: float) -> Figure:
                 ax.axvline(cs_us_interval_ms, color="C2", lw=0.8, ls="--" if stage == "omission" else "-")
                 if stage == "cs2":
                     ax.axvline(-_cs2_lead(data), color="C4", lw=0.8)
-    axes[-1].set_xlabel("time from CS1 onset (ms); orange CS1, green US (dashed: omitted), purple CS2")
+    axes[-1].set_xlabel("ms from CS1 (US for 'no CS'); orange CS1, green US, purple CS2")
     return fig
 
 
@@ -264,4 +265,58 @@ def motivation_switch(data: dict, n_train: int, before: int = 20) -> Figure:
     ax.set(ylabel="cue-evoked DA (Hz above tonic)")
     ax.legend(frameon=False, fontsize=7)
     axw.set(xlabel="trial (dashed: state switch; CS only from then on)", ylabel="mean cue → value weight")
+    return fig
+
+
+def group_learning_curve(t_ms, s1, mean, p5, p95, onset_ms, group, response) -> Figure:
+    """S1's response against the distractors' over time (Izhikevich 2007 Fig. 5b): per bin, S1's
+    mean, the distractors' mean and the 5th-95th percentile band of the distractor groups' means;
+    S1's single presentations as dots."""
+    fig, ax = _figure(size=(6.4, 4.0))
+    minutes = np.asarray(t_ms) / 60000.0
+    ax.fill_between(minutes, p5, p95, color="0.85", label="distractor groups, 5th–95th percentile")
+    ax.plot(minutes, mean, color="0.4", lw=1, label="distractors, mean")
+    on, grp, r = np.asarray(onset_ms), np.asarray(group), np.asarray(response)
+    sel = grp == 0
+    ax.plot(on[sel] / 60000.0, r[sel], ".", color="C3", ms=2.5, alpha=0.4, label="S1, single presentations")
+    s1 = np.asarray(s1, float)
+    ok = np.isfinite(s1)  # bins without an S1 presentation are bridged
+    ax.plot(minutes[ok], s1[ok], color="C3", lw=1.5, label="S1, mean per bin")
+    ax.set(xlabel="time (min)", ylabel="evoked spikes (baseline subtracted)")
+    _legend_below(ax)
+    return fig
+
+
+def _legend_below(ax) -> None:
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False, fontsize=8)
+
+
+def group_response_histogram(final, window_s: float) -> Figure:
+    """Mean response of every group over the last assessment window, S1 marked."""
+    fig, ax = _figure(size=(5.0, 3.4))
+    final = np.asarray(final, float)
+    d = final[1:][np.isfinite(final[1:])]
+    top = max(float(np.nanmax(final)) if np.isfinite(final).any() else 1.0, 1.0)
+    ax.hist(d, bins=np.linspace(min(0.0, float(d.min(initial=0.0))), top * 1.05, 60), color="0.6",
+            label="distractor groups")
+    if np.isfinite(final[0]):
+        ax.axvline(final[0], color="C3", lw=2, label=f"S1 ({final[0]:.1f})")
+    ax.set(xlabel=f"mean response over the last {window_s:g} s (evoked spikes)", ylabel="number of groups")
+    ax.legend(frameon=False)
+    return fig
+
+
+def group_outgoing_weights(t_ms, s1, mean, p5, p95, reward_ms) -> Figure:
+    """Mean weight of the excitatory synapses out of S1's excitatory neurons against the other groups'."""
+    fig, ax = _figure(size=(6.4, 4.0))
+    minutes = np.asarray(t_ms) / 60000.0
+    ax.fill_between(minutes, p5, p95, color="0.85", label="distractor groups, 5th–95th percentile")
+    ax.plot(minutes, mean, color="0.4", lw=1, label="distractors, mean")
+    ax.plot(minutes, s1, color="C3", lw=1.5, label="S1")
+    r = np.asarray(reward_ms) / 60000.0
+    if r.size:
+        top = float(np.nanmax(np.concatenate([np.asarray(s1, float), np.asarray(p95, float)])))
+        ax.plot(r, np.full(r.size, top * 1.05), "|", color="C0", ms=4, label="rewards")
+    ax.set(xlabel="time (min)", ylabel="mean outgoing weight")
+    _legend_below(ax)
     return fig

@@ -433,76 +433,18 @@ def checks(res: Results) -> dict[str, Check]:
 
 
 def figures(res: Results) -> dict:
+    from .. import plots
+
     d, cfg = res.data, res.config
     return {
-        "learning_curve": learning_curve(d["curve/t_ms"], d["curve/s1"], d["curve/distractors_mean"],
-                                         d["curve/distractors_p5"], d["curve/distractors_p95"], d["trials/start_ms"],
-                                         d["trials/group"], d["trials/response"]),
-        "response_histogram": response_histogram(d["groups/response_final"], cfg.assess_window_s),
-        "outgoing_weights": outgoing_weights(d["out_weights/t_ms"], d["out_weights/s1"],
-                                             d["out_weights/distractors_mean"], d["out_weights/distractors_p5"],
-                                             d["out_weights/distractors_p95"], d["rewards/t_ms"]),
+        "learning_curve": plots.group_learning_curve(d["curve/t_ms"], d["curve/s1"], d["curve/distractors_mean"],
+                                                     d["curve/distractors_p5"], d["curve/distractors_p95"],
+                                                     d["trials/start_ms"], d["trials/group"], d["trials/response"]),
+        "response_histogram": plots.group_response_histogram(d["groups/response_final"], cfg.assess_window_s),
+        "outgoing_weights": plots.group_outgoing_weights(d["out_weights/t_ms"], d["out_weights/s1"],
+                                                         d["out_weights/distractors_mean"], d["out_weights/distractors_p5"],
+                                                         d["out_weights/distractors_p95"], d["rewards/t_ms"]),
     }
-
-
-def learning_curve(t_ms, s1, mean, p5, p95, onset_ms, group, response):
-    """S1's response against the distractors' over time (Izhikevich 2007 Fig. 5b): per bin, S1's
-    mean, the distractors' mean and the 5th-95th percentile band of the distractor groups' means;
-    S1's single presentations as dots."""
-    from ..plots import _figure
-
-    fig, ax = _figure(size=(6.4, 4.0))
-    minutes = np.asarray(t_ms) / 60000.0
-    ax.fill_between(minutes, p5, p95, color="0.85", label="distractor groups, 5th–95th percentile")
-    ax.plot(minutes, mean, color="0.4", lw=1, label="distractors, mean")
-    on, grp, r = np.asarray(onset_ms), np.asarray(group), np.asarray(response)
-    sel = grp == 0
-    ax.plot(on[sel] / 60000.0, r[sel], ".", color="C3", ms=2.5, alpha=0.4, label="S1, single presentations")
-    s1 = np.asarray(s1, float)
-    ok = np.isfinite(s1)  # bins without an S1 presentation are bridged
-    ax.plot(minutes[ok], s1[ok], color="C3", lw=1.5, label="S1, mean per bin")
-    ax.set(xlabel="time (min)", ylabel="evoked spikes (baseline subtracted)")
-    _legend_below(ax)
-    return fig
-
-
-def _legend_below(ax) -> None:
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False, fontsize=8)
-
-
-def response_histogram(final, window_s: float):
-    """Mean response of every group over the last assessment window, S1 marked."""
-    from ..plots import _figure
-
-    fig, ax = _figure(size=(5.0, 3.4))
-    final = np.asarray(final, float)
-    d = final[1:][np.isfinite(final[1:])]
-    top = max(float(np.nanmax(final)) if np.isfinite(final).any() else 1.0, 1.0)
-    ax.hist(d, bins=np.linspace(min(0.0, float(d.min(initial=0.0))), top * 1.05, 60), color="0.6",
-            label="distractor groups")
-    if np.isfinite(final[0]):
-        ax.axvline(final[0], color="C3", lw=2, label=f"S1 ({final[0]:.1f})")
-    ax.set(xlabel=f"mean response over the last {window_s:g} s (evoked spikes)", ylabel="number of groups")
-    ax.legend(frameon=False)
-    return fig
-
-
-def outgoing_weights(t_ms, s1, mean, p5, p95, reward_ms):
-    """Mean weight of the excitatory synapses out of S1's excitatory neurons against the other groups'."""
-    from ..plots import _figure
-
-    fig, ax = _figure(size=(6.4, 4.0))
-    minutes = np.asarray(t_ms) / 60000.0
-    ax.fill_between(minutes, p5, p95, color="0.85", label="distractor groups, 5th–95th percentile")
-    ax.plot(minutes, mean, color="0.4", lw=1, label="distractors, mean")
-    ax.plot(minutes, s1, color="C3", lw=1.5, label="S1")
-    r = np.asarray(reward_ms) / 60000.0
-    if r.size:
-        top = float(np.nanmax(np.concatenate([np.asarray(s1, float), np.asarray(p95, float)])))
-        ax.plot(r, np.full(r.size, top * 1.05), "|", color="C0", ms=4, label="rewards")
-    ax.set(xlabel="time (min)", ylabel="mean outgoing weight")
-    _legend_below(ax)
-    return fig
 
 
 EXPERIMENT = register(Experiment(

@@ -111,7 +111,7 @@ class PavlovianRpeSession(ConditioningSession):
                 row[stage]["n"] = int(sel.sum())
             per[str(k)] = row
         # PSTHs pooled over individuals, per stage and alignment
-        windows = {"cs1_on_ms": (-500.0, 1500.0), "us_on_ms": (-500.0, 700.0), "expected_us_ms": (-1200.0, 700.0),
+        windows = {"cs1_on_ms": (-1200.0, 1500.0), "us_on_ms": (-500.0, 700.0), "expected_us_ms": (-1200.0, 700.0),
                    "cs2_on_ms": (-500.0, 2500.0)}
         bursts, pauses = {}, {}
         for stage, mask in stages.items():
@@ -156,11 +156,14 @@ def stage_masks(tab: dict, cfg: PavlovianRpeConfig) -> dict[str, np.ndarray]:
     tr, ty = tab["trial"], tab["type"]
     cs_us = ty == "cs_us"
     before_cs2 = tr < cfg.cs2_from_trial
-    out = {"early": np.zeros(tr.size, bool), "late": np.zeros(tr.size, bool), "cs2": np.zeros(tr.size, bool)}
+    out = {"early": np.zeros(tr.size, bool), "mid": np.zeros(tr.size, bool), "late": np.zeros(tr.size, bool),
+           "cs2": np.zeros(tr.size, bool)}
     for k in np.unique(tab["individual"]):
         mine = tab["individual"] == k
         idx = np.flatnonzero(mine & cs_us & before_cs2)
         out["early"][idx[:cfg.early_trials]] = True
+        centre = idx.size // 2  # the middle of training before CS2
+        out["mid"][idx[max(0, centre - cfg.early_trials // 2):centre + (cfg.early_trials + 1) // 2]] = True
         out["late"][idx[-cfg.late_trials:]] = True
         idx2 = np.flatnonzero(mine & cs_us & ~before_cs2)
         out["cs2"][idx2[-cfg.cs2_trials:]] = True
