@@ -13,37 +13,50 @@ import numpy as np
 
 def da_stdp_reference(n_steps, arrivals, post_spikes, da_jumps, *, dt_ms, a_plus, a_minus, tau_plus_ms,
                       tau_minus_ms, tau_c_ms, tau_da_ms, baseline, lr_per_ms, w0, w_min, w_max, mode="exact",
-                      da_reference=0.0, sweep_steps=10):
+                      da_reference=0.0, sweep_steps=10, tau_c_rise_ms=0.0):
     """Eligibility and weight of one synapse after ``n_steps``.
 
     ``arrivals``: steps at which presynaptic spikes arrive; ``post_spikes``: steps at which the
     postsynaptic neuron spikes; ``da_jumps``: {step: amount} added to the phasic dopamine at the
     end of that step. Weights are clipped when the synapse is touched by an event (exact mode) or
-    at every sweep (sweep mode), as in the engine.
+    at every sweep (sweep mode), as in the engine. With ``tau_c_rise_ms`` > 0 the eligibility is
+    ``c_slow - c_fast`` (decaying with tau_c and tau_c_rise), both receiving every increment
+    times the factor that makes the kernel peak at 1.
     """
     a_c = math.exp(-dt_ms / tau_c_ms)
     a_d = math.exp(-dt_ms / tau_da_ms)
     a_p = math.exp(-dt_ms / tau_plus_ms)
     a_m = math.exp(-dt_ms / tau_minus_ms)
     arrivals, posts = set(arrivals), set(post_spikes)
+    rise = tau_c_rise_ms > 0
+    a_r = math.exp(-dt_ms / tau_c_rise_ms) if rise else 0.0
+    scale = 1.0
+    if rise:
+        t_peak = tau_c_ms * tau_c_rise_ms / (tau_c_ms - tau_c_rise_ms) * math.log(tau_c_ms / tau_c_rise_ms)
+        scale = 1.0 / (math.exp(-t_peak / tau_c_ms) - math.exp(-t_peak / tau_c_rise_ms))
+    a_plus, a_minus = a_plus * scale, a_minus * scale
     c, w, da, x_pre, x_post = 0.0, float(w0), 0.0, 0.0, 0.0
+    c_fast = 0.0
     for k in range(n_steps):
         da *= a_d  # 1. decay
         if mode == "exact":
             c *= a_c
-            w += lr_per_ms * dt_ms * (baseline + da - da_reference) * c
+            c_fast *= a_r
+            w += lr_per_ms * dt_ms * (baseline + da - da_reference) * (c - c_fast)
         x_pre *= a_p
         x_post_before = x_post * a_m  # post trace as of this step, before this step's spikes
         if k in arrivals:  # 2. arrival
             if mode == "exact":
                 w = min(max(w, w_min), w_max)
             c -= a_minus * x_post_before
+            c_fast -= a_minus * x_post_before if rise else 0.0
             x_pre += 1.0
         x_post = x_post_before
         if k in posts:  # 4. post spike
             if mode == "exact":
                 w = min(max(w, w_min), w_max)
             c += a_plus * x_pre
+            c_fast += a_plus * x_pre if rise else 0.0
             x_post += 1.0
         if mode == "sweep" and (k + 1) % sweep_steps == 0:  # 5. sweep, then dopamine
             w = min(max(w + lr_per_ms * dt_ms * sweep_steps * (baseline + da - da_reference) * c, w_min), w_max)
@@ -51,7 +64,7 @@ def da_stdp_reference(n_steps, arrivals, post_spikes, da_jumps, *, dt_ms, a_plus
         da += da_jumps.get(k, 0.0)
     if mode == "exact":
         w = min(max(w, w_min), w_max)
-    return c, w
+    return c - c_fast, w
 
 
 def izhikevich_reference(current_pa, n_steps, *, a=0.02, b=0.2, c=-65.0, d=8.0, v0=-65.0, dt_ms=1.0):

@@ -76,25 +76,27 @@ def test_eligibility_window():
     assert sim.weights()[0][0] == pytest.approx(1.0, abs=1e-12)
 
 
-def _small_plastic_net(mode: str, da_reference: float = 0.0):
+def _small_plastic_net(mode: str, da_reference: float = 0.0, tau_c_rise_ms: float = 0.0):
     net = ds.Network(dt_ms=1.0)
     net.add_region(ds.DopamineRegion("str", tau_ms=150.0, baseline=0.01))
     cortex = net.add_population("cortex", 30, ds.Izhikevich.regular_spiking(), noise_uniform_pa=22.0)
     da = net.add_population("da", 6, ds.LIF(), poisson_rate_hz=400.0, poisson_weight_pa=600.0,
                             da_region="str", da_release=0.05)
     rule = ds.DaStdp(a_plus=0.2, a_minus=0.25, tau_c_ms=300.0, lr_per_ms=0.2, w_min=0.0, w_max=3.0, mode=mode,
-                     da_reference=da_reference)
+                     da_reference=da_reference, tau_c_rise_ms=tau_c_rise_ms)
     net.connect(cortex, cortex, ds.FixedProbability(0.3), weight=1.0, delay_ms=(1.0, 5.0), rule=rule, region="str")
     net.connect(da, cortex, ds.FixedOutDegree(3), weight=2.0)
     return net, rule
 
 
-@pytest.mark.parametrize("da_reference", [0.0, 0.3])
-@pytest.mark.parametrize("mode", ["exact", "sweep"])
-def test_engine_matches_per_step_reference(mode, da_reference):
+@pytest.mark.parametrize("mode, da_reference, tau_c_rise_ms", [
+    ("exact", 0.0, 0.0), ("exact", 0.3, 0.0), ("sweep", 0.0, 0.0), ("sweep", 0.3, 0.0),
+    ("exact", 0.0, 80.0), ("exact", 0.3, 80.0)])
+def test_engine_matches_per_step_reference(mode, da_reference, tau_c_rise_ms):
     """Event-driven closed-form plasticity equals a slow per-step loop on the same spikes; with a
-    dopamine reference above the tonic level, dips below it depress eligible synapses."""
-    net, rule = _small_plastic_net(mode, da_reference)
+    dopamine reference above the tonic level, dips below it depress eligible synapses; with a
+    rise time the eligibility is the difference of a slow and a fast part."""
+    net, rule = _small_plastic_net(mode, da_reference, tau_c_rise_ms)
     sim = net.build(seed=7)
     spikes = SpikeRecorder(sim)
     gen = np.random.default_rng(3)
@@ -121,7 +123,7 @@ def test_engine_matches_per_step_reference(mode, da_reference):
             n_steps, by_neuron[pre] + delay, by_neuron[post], jumps, dt_ms=1.0, a_plus=rule.a_plus,
             a_minus=rule.a_minus, tau_plus_ms=rule.tau_plus_ms, tau_minus_ms=rule.tau_minus_ms,
             tau_c_ms=rule.tau_c_ms, tau_da_ms=150.0, baseline=0.01, lr_per_ms=rule.lr_per_ms, w0=1.0,
-            w_min=0.0, w_max=3.0, mode=mode, da_reference=da_reference)
+            w_min=0.0, w_max=3.0, mode=mode, da_reference=da_reference, tau_c_rise_ms=tau_c_rise_ms)
         assert c[j] == pytest.approx(c_ref, rel=1e-9, abs=1e-12), s
         assert w[j] == pytest.approx(w_ref, rel=1e-9, abs=1e-12), s
         clipped += w_ref in (0.0, 3.0)
@@ -141,3 +143,38 @@ def test_dopamine_below_the_reference_depresses_eligible_synapses():
     assert w_burst > 1.01
     expected = 1.0 - 0.1 * tonic * c0 * ref.tau_c_ms * (1.0 - math.exp(-(8000.0 - 1007.0) / ref.tau_c_ms))
     assert w_dip < 0.99 and w_dip == pytest.approx(expected, rel=0.02)
+
+
+def _pairing_then_dopamine(delay_ms: float, tau_c_rise_ms: float) -> float:
+    """Weight change of one synapse after a single causal pairing and one dopamine pulse
+    ``delay_ms`` after it (no tonic dopamine; a brief pulse, as from uncaging)."""
+    net = ds.Network(dt_ms=1.0)
+    net.add_region(ds.DopamineRegion("str", tau_ms=20.0, baseline=0.0))
+    pre = net.add_population("pre", 1, ds.Izhikevich.regular_spiking())
+    post = net.add_population("post", 1, ds.Izhikevich.regular_spiking())
+    rule = ds.DaStdp(tau_c_ms=1000.0, tau_c_rise_ms=tau_c_rise_ms, lr_per_ms=0.01, w_max=10.0)
+    net.connect(pre, post, ds.AllToAll(), weight=1.0, rule=rule, region="str")
+    sim = net.build(seed=0)
+    sim.stimulate(pre.ids, 200.0, at_ms=100.0)
+    sim.stimulate(post.ids, 200.0, at_ms=105.0)
+    sim.run(106.0)
+    sim.deliver_dopamine("str", 1.0, at_ms=106.0 + delay_ms)
+    sim.run(6000.0)
+    return float(sim.weights()[0][0]) - 1.0
+
+
+def test_rise_time_makes_dopamine_right_after_a_pairing_ineffective():
+    """Yagishita et al. (2014, Science 345:1616): dopamine 0.3-2 s after an STDP pairing
+    enlarges the spine, dopamine at the pairing does not. Without a rise time (Izhikevich 2007)
+    the immediate pulse is the most effective."""
+    plain = {d: _pairing_then_dopamine(d, 0.0) for d in (0.0, 1000.0)}
+    rising = {d: _pairing_then_dopamine(d, 300.0) for d in (0.0, 1000.0)}
+    assert plain[0.0] > plain[1000.0] > 0
+    assert rising[1000.0] > 2 * rising[0.0] > 0
+
+
+def test_rise_time_is_validated():
+    with pytest.raises(ds.ConfigError, match="tau_c_rise_ms"):
+        ds.DaStdp(tau_c_ms=500.0, tau_c_rise_ms=600.0).validate("rule")
+    with pytest.raises(ds.ConfigError, match="tau_c_rise_ms"):
+        ds.DaStdp(tau_c_rise_ms=100.0, mode="sweep").validate("rule")

@@ -25,7 +25,7 @@ MODE_SWEEP = 2  # daspnet.m legacy: weights swept every ``sweep_steps``
 
 #: Columns of :attr:`RuleTable.pow_tab`: powers of the per-step decay factors (one row per power,
 #: so the factors of one interval share a cache line).
-POW_C, POW_Q, POW_D, POW_PLUS, POW_MINUS = range(5)
+POW_C, POW_Q, POW_D, POW_PLUS, POW_MINUS, POW_R, POW_QR = range(7)
 
 #: Length of the power tables; longer intervals fall back to ``exp``.
 POW_TABLE_LEN = 4096
@@ -96,7 +96,8 @@ class SynapseArrays(NamedTuple):
     weight: np.ndarray  # float64 (pA per spike)
     rule: np.ndarray  # int16 row of the rule table, -1 for static
     seg: np.ndarray  # (N, max_delay + 2) int64
-    elig: np.ndarray  # eligibility trace c
+    elig: np.ndarray  # eligibility trace c (its slow part when the rule has a rise time)
+    elig_rise: np.ndarray  # the fast part subtracted from it (rules with tau_c_rise_ms > 0; else 0)
     t_upd: np.ndarray  # int64: (elig, weight) hold through phase 1 of this step; post spikes before it are applied
     in_ptr: np.ndarray  # (N+1,) incoming plastic synapses of each neuron
     in_syn: np.ndarray  # int64 synapse ids
@@ -118,8 +119,11 @@ class RuleTable(NamedTuple):
     sweep_steps: np.ndarray  # int64
     g_q: np.ndarray  # q / (1 - q), q = alpha_c * alpha_d
     g_c: np.ndarray  # alpha_c / (1 - alpha_c)
-    log_alpha: np.ndarray  # (n_rules, 5) natural logs of the decay factors, POW_* order
-    pow_tab: np.ndarray  # (n_rules, POW_TABLE_LEN, 5)
+    has_rise: np.ndarray  # bool: the eligibility has a rise time (a fast part, decaying with alpha_r)
+    g_qr: np.ndarray  # qr / (1 - qr), qr = alpha_r * alpha_d
+    g_r: np.ndarray  # alpha_r / (1 - alpha_r)
+    log_alpha: np.ndarray  # (n_rules, 7) natural logs of the decay factors, POW_* order
+    pow_tab: np.ndarray  # (n_rules, POW_TABLE_LEN, 7)
     sweep_ptr: np.ndarray  # (n_rules+1,) each rule's runs in ``sweep_runs``, for the sweep mode
     sweep_runs: np.ndarray  # (n_runs, 2) [start, stop) of consecutive synapse ids of one rule
 

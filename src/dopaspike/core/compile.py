@@ -56,7 +56,9 @@ def estimate_bytes(net) -> int:
     n_rules = max(1, len({(p.rule, p.region) for p in net.projections if p.rule is not None}))
     em_slots = min(max_delay + 2, MAX_EMISSION_SLOTS)
     per_neuron = BYTES_PER_NEURON + 8 * (max_delay + 1) + 8 * POST_HISTORY + 8 * em_slots * (1 + n_rules)
-    return int(n_syn * BYTES_PER_SYNAPSE * 2 + n * per_neuron)
+    rise = any(p.rule is not None and p.rule.tau_c_rise_ms > 0 for p in net.projections)
+    per_synapse = BYTES_PER_SYNAPSE + (8 if rise else 0)  # the fast part of a rising eligibility
+    return int(n_syn * per_synapse * 2 + n * per_neuron)
 
 
 def _available_bytes() -> int:
@@ -182,7 +184,8 @@ def _synapse_arrays(net, seed, max_delay, rule_keys):
     in_ptr = np.concatenate([[0], np.cumsum(np.bincount(post[plastic], minlength=n))]).astype(np.int64)
     n_syn = pre.size
     syn = SynapseArrays(
-        target=post, weight=w, rule=rule, seg=seg, elig=np.zeros(n_syn), t_upd=np.zeros(n_syn, np.int64),
+        target=post, weight=w, rule=rule, seg=seg, elig=np.zeros(n_syn),
+        elig_rise=np.zeros(n_syn if any(r.tau_c_rise_ms > 0 for r, _ in rule_keys) else 1), t_upd=np.zeros(n_syn, np.int64),
         in_ptr=in_ptr, in_syn=by_target.astype(np.int64), in_pre=pre[by_target].astype(np.int64),
         in_delay=delay[by_target].astype(np.int64),
     )
@@ -193,31 +196,38 @@ def _synapse_arrays(net, seed, max_delay, rule_keys):
 def _rule_table(net, rule_keys, syn) -> RuleTable:
     dt = net.dt_ms
     n_rules = len(rule_keys)
-    cols = {k: np.zeros(n_rules) for k in ("a_plus", "a_minus", "w_min", "w_max", "lr_dt", "da_ref", "g_q", "g_c")}
+    cols = {k: np.zeros(n_rules) for k in ("a_plus", "a_minus", "w_min", "w_max", "lr_dt", "da_ref", "g_q", "g_c",
+                                           "g_qr", "g_r")}
+    has_rise = np.zeros(n_rules, np.bool_)
     mode = np.zeros(n_rules, np.int64)
     region = np.zeros(n_rules, np.int64)
     sweep_steps = np.ones(n_rules, np.int64)
-    log_alpha = np.zeros((n_rules, 5))
+    log_alpha = np.zeros((n_rules, 7))
     for e, (rule, reg_name) in enumerate(rule_keys):
         r = net.regions[net.region_index(reg_name)]
         mode[e] = MODE_EXACT if rule.mode == "exact" else MODE_SWEEP
         region[e] = net.region_index(reg_name)
         sweep_steps[e] = max(1, int(round(rule.sweep_ms / dt)))
-        cols["a_plus"][e], cols["a_minus"][e] = rule.a_plus, rule.a_minus
+        scale = rule.rise_scale  # increments scaled so that a rising trace peaks at them
+        cols["a_plus"][e], cols["a_minus"][e] = rule.a_plus * scale, rule.a_minus * scale
         cols["w_min"][e], cols["w_max"][e] = rule.w_min, rule.w_max
         cols["lr_dt"][e] = rule.lr_per_ms * dt
         cols["da_ref"][e] = rule.da_reference
         lc, ld = -dt / rule.tau_c_ms, -dt / r.tau_ms
-        log_alpha[e] = (lc, lc + ld, ld, -dt / rule.tau_plus_ms, -dt / rule.tau_minus_ms)
+        lr = -dt / rule.tau_c_rise_ms if rule.tau_c_rise_ms > 0 else lc  # unused without a rise time
+        log_alpha[e] = (lc, lc + ld, ld, -dt / rule.tau_plus_ms, -dt / rule.tau_minus_ms, lr, lr + ld)
         q, ac = math.exp(lc + ld), math.exp(lc)
         cols["g_q"][e] = q / -math.expm1(lc + ld)
         cols["g_c"][e] = ac / -math.expm1(lc)
+        has_rise[e] = rule.tau_c_rise_ms > 0
+        cols["g_qr"][e] = math.exp(lr + ld) / -math.expm1(lr + ld)
+        cols["g_r"][e] = math.exp(lr) / -math.expm1(lr)
     steps = np.arange(POW_TABLE_LEN)
     pow_tab = np.ascontiguousarray(np.exp(log_alpha[:, None, :] * steps[None, :, None]))
     runs = [_runs(syn.rule == e) if mode[e] == MODE_SWEEP else np.zeros((0, 2), np.int64) for e in range(n_rules)]
     sweep_ptr = np.concatenate([[0], np.cumsum([len(x) for x in runs])]).astype(np.int64)
     sweep_runs = np.concatenate(runs).astype(np.int64) if runs else np.zeros((0, 2), np.int64)
-    return RuleTable(mode=mode, region=region, sweep_steps=sweep_steps, log_alpha=log_alpha,
+    return RuleTable(mode=mode, region=region, sweep_steps=sweep_steps, log_alpha=log_alpha, has_rise=has_rise,
                      pow_tab=pow_tab, sweep_ptr=sweep_ptr, sweep_runs=sweep_runs, **cols)
 
 

@@ -25,7 +25,9 @@ a closed form. The potentiation of step 4 is therefore deferred: each neuron kee
 spikes, and a synapse applies them (in order, each with the presynaptic trace of its time) when
 its next presynaptic spike arrives, touching only its own row. When a neuron's history is full,
 its incoming synapses are brought up to date at the end of the step and the history is cleared.
-Weights are clipped to their bounds whenever a synapse is updated. The result equals the literal
+A rule with a rise time (``tau_c_rise_ms``) keeps its eligibility as two parts that receive the
+same increments, ``c = elig - elig_rise``, decaying with tau_c and tau_c_rise; each part
+integrates in the same closed form. Weights are clipped to their bounds whenever a synapse is updated. The result equals the literal
 per-step order above (tested against a per-step reference).
 
 Numba's on-disk cache of this loop is invalidated only when this file changes, not when
@@ -49,6 +51,8 @@ from .arrays import (
     POW_MINUS,
     POW_PLUS,
     POW_Q,
+    POW_QR,
+    POW_R,
 )
 from .neuron_step import izhikevich_pop, lif_pop, poisson_input, sweep_weights
 
@@ -78,10 +82,12 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
     post_trace, ring_count, ring_idx = nst.post_trace, nst.ring_count, nst.ring_idx
     em_head, em_step, em_x, hist_len, hist_step = nst.em_head, nst.em_step, nst.em_x, nst.hist_len, nst.hist_step
     target, weight, rule, seg, elig, t_upd = syn.target, syn.weight, syn.rule, syn.seg, syn.elig, syn.t_upd
+    elig_rise = syn.elig_rise
     in_ptr, in_syn, in_pre, in_delay = syn.in_ptr, syn.in_syn, syn.in_pre, syn.in_delay
     e_mode, e_region, a_plus, a_minus = ent.mode, ent.region, ent.a_plus, ent.a_minus
     w_min, w_max, lr_dt, sweep_steps, da_ref = ent.w_min, ent.w_max, ent.lr_dt, ent.sweep_steps, ent.da_ref
     g_q, g_c, log_alpha, pow_tab = ent.g_q, ent.g_c, ent.log_alpha, ent.pow_tab
+    has_rise, g_qr, g_r = ent.has_rise, ent.g_qr, ent.g_r
     sweep_ptr, sweep_runs = ent.sweep_ptr, ent.sweep_runs
     r_decay, baseline, phasic = reg.decay, reg.baseline, reg.phasic
     log_step, log_val, log_len = reg.log_step, reg.log_val, reg.log_len
@@ -106,12 +112,12 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
         x = n * log_alpha[e, which]
         return 0.0 if x < -700.0 else np.exp(x)
 
-    def integrate(e, c0, w, t0, k):
-        """(c, w) of an exact-rule synapse carried from step t0 to step k with no spike events:
-        walks the region's dopamine jumps; between jumps the sum over steps of
-        c * (baseline + DA - reference) is geometric."""
+    def integrate(e, c0, cr0, w, t0, k):
+        """(c, c_rise, w) of an exact-rule synapse carried from step t0 to step k with no spike
+        events: walks the region's dopamine jumps; between jumps the sum over steps of
+        (c - c_rise) * (baseline + DA - reference) is geometric in each part."""
         if k <= t0:
-            return c0, w
+            return c0, cr0, w
         r = e_region[e]
         n_log = log_len[r]
         i = n_log - 1
@@ -123,6 +129,8 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
         base = baseline[r] - da_ref[e]  # the constant part of (DA - reference)
         acc = 0.0
         cval = c0
+        crval = cr0
+        rise = has_rise[e]
         start = t0
         j = i + 1
         while True:
@@ -135,12 +143,16 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
             pc = pw(e, POW_C, n)
             acc += cval * (dv * g_q[e] * (1.0 - pw(e, POW_Q, n)) + base * g_c[e] * (1.0 - pc))
             cval *= pc
+            if rise:
+                pr = pw(e, POW_R, n)
+                acc -= crval * (dv * g_qr[e] * (1.0 - pw(e, POW_QR, n)) + base * g_r[e] * (1.0 - pr))
+                crval *= pr
             if last:
                 break
             dv = log_val[r, j]
             start = end
             j += 1
-        return cval, min(max(w + lr_dt[e] * acc, w_min[e]), w_max[e])
+        return cval, crval, min(max(w + lr_dt[e] * acc, w_min[e]), w_max[e])
 
     def emission_before(i, t):
         """Position in neuron i's emission ring of its newest emission at or before step t."""
@@ -158,11 +170,12 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
         return em_x[e, i, idx] * pw(e, POW_PLUS, t - em_step[i, idx])
 
     def catch_up(s, e, i, d, tgt, k, inclusive, idx_prev):
-        """(c, w) of exact-rule synapse s (from neuron i, delay d, onto tgt) at step k: integrates
+        """(c, c_rise, w) of exact-rule synapse s (from neuron i, delay d, onto tgt) at step k: integrates
         and applies the potentiation of every postsynaptic spike not yet applied (those at or after
         its t_upd; up to step k, inclusive or not). ``idx_prev`` >= 0 is the emission whose arrival
         is the synapse's last, when the caller knows it. Writes nothing."""
         c = elig[s]
+        cr = elig_rise[s] if has_rise[e] else 0.0
         w = weight[s]
         t0 = t_upd[s]
         m = hist_len[tgt]
@@ -180,11 +193,14 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                 if p < k or (p == k and inclusive):
                     end = p
                     spike = True
-            c, w = integrate(e, c, w, t0, end)
+            c, cr, w = integrate(e, c, cr, w, t0, end)
             if not spike:
-                return c, w
+                return c, cr, w
             idx = idx_prev if idx_prev >= 0 else emission_before(i, end - d)
-            c += a_plus[e] * x_pre(e, i, idx, end - d)
+            inc = a_plus[e] * x_pre(e, i, idx, end - d)
+            c += inc
+            if has_rise[e]:
+                cr += inc
             t0 = end
             jj += 1
 
@@ -225,8 +241,10 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                         if e >= 0:
                             ltd = a_minus[e] * post_trace[e, tgt] * pw(e, POW_MINUS, k - last_spike[tgt])
                             if e_mode[e] == MODE_EXACT:
-                                c, w = catch_up(s, e, i, dl, tgt, k, False, idx_prev)
+                                c, cr, w = catch_up(s, e, i, dl, tgt, k, False, idx_prev)
                                 elig[s] = c - ltd
+                                if has_rise[e]:
+                                    elig_rise[s] = cr - ltd
                                 weight[s] = w
                                 t_upd[s] = k
                             else:
@@ -329,16 +347,18 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                 s = src_syn[idx]
                 e = rule[s]
                 if e >= 0 and e_mode[e] == MODE_EXACT:
-                    c, w = catch_up(s, e, src_pre[idx], src_delay[idx], target[s], k, True, -1)
+                    c, cr, w = catch_up(s, e, src_pre[idx], src_delay[idx], target[s], k, True, -1)
                 else:
-                    c, w = elig[s], weight[s]
+                    c, cr, w = elig[s], 0.0, weight[s]
                 if peek:
-                    out.peek_c[j], out.peek_w[j] = c, w
+                    out.peek_c[j], out.peek_w[j] = c - cr, w
                     j += 1
                 else:
                     elig[s], weight[s] = c, w
                     if e >= 0 and e_mode[e] == MODE_EXACT:
                         t_upd[s] = k
+                        if has_rise[e]:
+                            elig_rise[s] = cr
             if not peek:
                 hist_len[consolidate[q]] = 0
         if peek:

@@ -101,6 +101,13 @@ class DaStdp:
     level of the region so that learning follows the phasic part only, as in three-factor rules
     with a signed teaching signal (Fremaux & Gerstner 2016, Front Neural Circuits 9:85).
 
+    ``tau_c_rise_ms`` (default 0: the trace jumps at a pairing, as in Izhikevich 2007) gives
+    the eligibility a rise time: each STDP increment enters as the difference of two
+    exponentials, ``exp(-t/tau_c_ms) - exp(-t/tau_c_rise_ms)``, scaled so that its peak equals
+    the increment. Dopamine then matters little right after a pairing and most some hundreds of
+    ms later, as Yagishita et al. (2014, Science 345:1616) found in striatal spines (dopamine
+    effective 0.3-2 s after the pairing, not before). Exact mode only.
+
     ``mode="exact"`` evaluates this event-driven in closed form (NEST's stdp_dopamine_synapse
     does the same); ``mode="sweep"`` is daspnet.m's legacy scheme: ``c`` is constant between
     sweeps and every ``sweep_ms`` ``w += lr_per_ms*sweep_ms*DA*c`` then ``c`` decays.
@@ -121,6 +128,16 @@ class DaStdp:
     mode: Literal["exact", "sweep"] = "exact"
     sweep_ms: float = 10.0
     da_reference: float = 0.0
+    tau_c_rise_ms: float = 0.0
+
+    @property
+    def rise_scale(self) -> float:
+        """Factor on the STDP increments that makes the rising eligibility kernel peak at 1."""
+        if self.tau_c_rise_ms <= 0:
+            return 1.0
+        tc, tr = self.tau_c_ms, self.tau_c_rise_ms
+        t_peak = tc * tr / (tc - tr) * math.log(tc / tr)
+        return 1.0 / (math.exp(-t_peak / tc) - math.exp(-t_peak / tr))
 
     def validate(self, where: str) -> None:
         check_range(f"{where}.a_plus", self.a_plus, 0.0, None)
@@ -132,6 +149,12 @@ class DaStdp:
         check_range(f"{where}.w_max", self.w_max, self.w_min, None)
         check_choice(f"{where}.mode", self.mode, ("exact", "sweep"))
         check_range(f"{where}.sweep_ms", self.sweep_ms, 0.0, None, low_open=True)
+        if self.tau_c_rise_ms != 0:
+            check_range(f"{where}.tau_c_rise_ms", self.tau_c_rise_ms, 0.0, 0.9 * self.tau_c_ms, low_open=True)
+            if self.mode != "exact":
+                from .errors import ConfigError
+
+                raise ConfigError(f"{where}.tau_c_rise_ms", self.tau_c_rise_ms, '0 with mode="sweep" (exact mode only)')
 
 
 @dataclass(frozen=True)
