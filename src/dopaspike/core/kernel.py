@@ -27,8 +27,8 @@ its next presynaptic spike arrives, touching only its own row. When a neuron's h
 its incoming synapses are brought up to date at the end of the step and the history is cleared.
 A rule with a rise time (``tau_c_rise_ms``) keeps its eligibility as two parts that receive the
 same increments, ``c = elig - elig_rise``, decaying with tau_c and tau_c_rise; each part
-integrates in the same closed form. Weights are clipped to their bounds whenever a synapse is updated. The result equals the literal
-per-step order above (tested against a per-step reference).
+integrates in the same closed form. Weights are clipped to their bounds whenever a synapse is
+updated. The result equals the literal per-step order above (tested against a per-step reference).
 
 Numba's on-disk cache of this loop is invalidated only when this file changes, not when
 ``arrays.py`` (constants) or ``neuron_step.py`` (callees) do: after editing those, touch this file

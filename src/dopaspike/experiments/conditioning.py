@@ -39,6 +39,12 @@ from .base import Results
 CIRCUIT_FIELDS = tuple(PredictionCircuitConfig.model_fields)
 
 
+def nanmean(x) -> float:
+    """Mean of the finite values of ``x``; NaN when there are none (no warning)."""
+    x = np.asarray(x, float)
+    return float(np.nanmean(x)) if np.isfinite(x).any() else float("nan")
+
+
 class ConditioningConfig(PredictionCircuitConfig, ExperimentConfig):
     """The circuit's fields plus what every conditioning experiment has."""
 

@@ -20,7 +20,7 @@ from pydantic import Field, field_validator, model_validator
 from ..analysis.responses import window_rates
 from ..tasks.pavlovian import PavlovianConfig
 from .base import Check, Experiment, Results, register
-from .conditioning import ConditioningConfig, ConditioningSession, Individual
+from .conditioning import ConditioningConfig, ConditioningSession, Individual, nanmean
 
 CITATION = ("Fiorillo CD, Tobler PN, Schultz W (2003) Discrete coding of reward probability and uncertainty by "
             "dopamine neurons. Science 299:1898-1902")
@@ -103,19 +103,19 @@ class PavlovianProbabilitySession(ConditioningSession):
             n = ind.circuit.n_da
             cs_on = tab["cs1_on_ms"][last]
             sustained = window_rates(times, cs_on, cfg.sustained_start_ms, float(cfg.cs_us_interval_ms), n)
-            base = _mean(tab["baseline_hz"][last])
+            base = nanmean(tab["baseline_hz"][last])
             per[ind.label].append({
                 "baseline_hz": base,
-                "cs_hz": _mean(tab["cs1_hz"][last]),
-                "us_hz": _mean(tab["us_hz"][rewarded]),
-                "omitted_us_hz": _mean(tab["expected_us_hz"][unrewarded]),
-                "pause_depth": 1.0 - _mean(tab["expected_us_hz"][unrewarded]) / base if base > 0 else float("nan"),
-                "sustained_minus_baseline_hz": _mean(sustained) - base,
-                "value_w": _mean(tab["value_w_cs1"][last]),
-                "strio_w": _mean(tab["strio_w"][last]),
+                "cs_hz": nanmean(tab["cs1_hz"][last]),
+                "us_hz": nanmean(tab["us_hz"][rewarded]),
+                "omitted_us_hz": nanmean(tab["expected_us_hz"][unrewarded]),
+                "pause_depth": 1.0 - nanmean(tab["expected_us_hz"][unrewarded]) / base if base > 0 else float("nan"),
+                "sustained_minus_baseline_hz": nanmean(sustained) - base,
+                "value_w": nanmean(tab["value_w_cs1"][last]),
+                "strio_w": nanmean(tab["strio_w"][last]),
                 "n_rewarded": int(rewarded.sum()), "n_unrewarded": int(unrewarded.sum()),
             })
-        means = {lab: {key: _mean([r[key] for r in rows]) for key in rows[0]} for lab, rows in per.items() if rows}
+        means = {lab: {key: nanmean([r[key] for r in rows]) for key in rows[0]} for lab, rows in per.items() if rows}
         # PSTHs per probability, pooled over individuals, aligned to CS onset
         for p in cfg.reward_probabilities:
             for kind, types in (("rewarded", ("cs_us",)), ("unrewarded", ("cs_only",))):
@@ -136,11 +136,6 @@ class PavlovianProbabilitySession(ConditioningSession):
                    "model_s": self.sim.t_ms / 1000.0,
                    "wall_s_per_model_s": self.wall_s / max(self.sim.t_ms / 1000.0 * len(self.individuals), 1e-9)}
         return Results(metrics=metrics, data=data, config=cfg, seed=self.seed, status=status, kinds=kinds)
-
-
-def _mean(x) -> float:
-    x = np.asarray(x, float)
-    return float(np.nanmean(x)) if np.isfinite(x).any() else float("nan")
 
 
 def _steps(values: list[float], direction: int, tolerance: float) -> bool:

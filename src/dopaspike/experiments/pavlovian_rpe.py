@@ -28,7 +28,7 @@ from pydantic import Field, model_validator
 from ..analysis.responses import burst_onset_duration, pause, psth
 from ..tasks.pavlovian import PavlovianConfig
 from .base import Check, Experiment, Results, register
-from .conditioning import ConditioningConfig, ConditioningSession, Individual
+from .conditioning import ConditioningConfig, ConditioningSession, Individual, nanmean
 
 CITATION = ("Schultz W, Dayan P, Montague PR (1997) A neural substrate of prediction and reward. "
             "Science 275:1593-1599")
@@ -105,7 +105,7 @@ class PavlovianRpeSession(ConditioningSession):
             row = {}
             for stage, mask in stages.items():
                 sel = mask & mine
-                row[stage] = {col: _nanmean(tab[col][sel]) for col in ("baseline_hz", "cs1_hz", "cs2_hz", "us_hz",
+                row[stage] = {col: nanmean(tab[col][sel]) for col in ("baseline_hz", "cs1_hz", "cs2_hz", "us_hz",
                                                                          "expected_us_hz", "value_w_cs1", "value_w_cs2",
                                                                          "strio_w")}
                 row[stage]["n"] = int(sel.sum())
@@ -142,13 +142,8 @@ class PavlovianRpeSession(ConditioningSession):
         return Results(metrics=metrics, data=data, config=cfg, seed=self.seed, status=status, kinds=kinds)
 
 
-def _nanmean(x) -> float:
-    x = np.asarray(x, float)
-    return float(np.nanmean(x)) if np.isfinite(x).any() else float("nan")
-
-
 def per_stage_baseline(tab: dict, mask: np.ndarray) -> float:
-    return _nanmean(tab["baseline_hz"][mask])
+    return nanmean(tab["baseline_hz"][mask])
 
 
 def stage_masks(tab: dict, cfg: PavlovianRpeConfig) -> dict[str, np.ndarray]:
