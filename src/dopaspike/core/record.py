@@ -14,7 +14,7 @@ import numpy as np
 from .errors import check_range
 
 
-class _NextMultiple:
+class NextMultiple:
     """``stop_at`` of a sampling recorder: the next multiple of ``every`` steps after ``step``
     (a class rather than a lambda, so that recorders stay picklable for checkpoints)."""
 
@@ -180,7 +180,7 @@ class SynapseRecorder:
         self.dt_ms = sim.dt_ms
         if sim.step == 0:  # the state before any step
             self._sample(0)
-        sim.add_listener(self._on_chunk, stop_at=_NextMultiple(self._every))
+        sim.add_listener(self._on_chunk, stop_at=NextMultiple(self._every))
 
     def _sample(self, step: int) -> None:
         w, c = self._sim.weights(self.synapse_ids)
@@ -220,7 +220,7 @@ class WeightStatsRecorder:
         self._every = sim.steps_for(every_ms)
         self._sim = sim
         self._rows: list[tuple] = []  # one tuple per sample, appended whole
-        sim.add_listener(self._on_chunk, stop_at=_NextMultiple(self._every))
+        sim.add_listener(self._on_chunk, stop_at=NextMultiple(self._every))
 
     def _on_chunk(self, res) -> None:
         end = res.step0 + res.n_steps

@@ -34,7 +34,7 @@ from pydantic import Field, ValidationError, model_validator
 from ..config import ExperimentConfig
 from ..core import rng
 from ..core.models import DaStdp, DopamineRegion
-from ..core.record import DopamineRecorder, RateRecorder, _NextMultiple
+from ..core.record import DopamineRecorder, NextMultiple, RateRecorder
 from ..models.daspnet import DaspnetParams, daspnet_network
 from ..tasks.classical_conditioning import StimulusGroupConditioning, StimulusGroupConfig
 from .base import Check, Experiment, Results, register
@@ -233,7 +233,7 @@ class GroupWeightRecorder:
         self.initial = self.now()
         self._rows: list[tuple[float, np.ndarray]] = [(0.0, self.initial)]
         self._every = sim.steps_for(every_ms)
-        sim.add_listener(self, stop_at=_NextMultiple(self._every))
+        sim.add_listener(self, stop_at=NextMultiple(self._every))
 
     def _per_group(self, per_neuron: np.ndarray) -> np.ndarray:
         return np.where(self.is_exc, per_neuron[self.members], 0.0).sum(axis=1)
