@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..analysis.responses import psth, window_rates
 from ..circuits.prediction_error import PredictionCircuitConfig, add_prediction_circuit
@@ -53,6 +53,25 @@ class ConditioningConfig(PredictionCircuitConfig, ExperimentConfig):
     baseline_window_ms: float = Field(1000.0, gt=0, le=60_000, description="window before a trial that sets the baseline rate")
     psth_bin_ms: float = Field(20.0, gt=0, le=1000, description="bin of the PSTHs")
     chunk_ms: float = Field(1000.0, ge=1, le=60_000, description="longest compiled chunk")
+    cs_us_interval_ms: int = Field(1000, ge=100, le=1200, description="CS onset to US onset (Schultz 1997: ~1 s)")
+    iti_min_ms: int = Field(3000, ge=1000, le=600_000, description="shortest inter-trial interval")
+    iti_max_ms: int = Field(6000, ge=1000, le=600_000, description="longest inter-trial interval")
+
+    @model_validator(mode="after")
+    def _iti_order(self):
+        if self.iti_max_ms < self.iti_min_ms:
+            raise ValueError(f"iti_max_ms={self.iti_max_ms} must be >= iti_min_ms={self.iti_min_ms}")
+        return self
+
+    @property
+    def mean_trial_ms(self) -> float:
+        """Expected length of one CS -> US trial with the interval before it."""
+        return (self.iti_min_ms + self.iti_max_ms) / 2 + self.cs_us_interval_ms + 100
+
+    def session(self, n_trials: int, **changes) -> PavlovianConfig:
+        """A Pavlovian session with this configuration's timing (the CS lasts until the US)."""
+        return PavlovianConfig(n_trials=n_trials, cs_ms=self.cs_us_interval_ms, cs_us_interval_ms=self.cs_us_interval_ms,
+                               iti_min_ms=self.iti_min_ms, iti_max_ms=self.iti_max_ms, **changes)
 
     def circuit(self, **changes) -> PredictionCircuitConfig:
         """The circuit part of this configuration, with ``changes``."""

@@ -54,14 +54,10 @@ class IncentiveSalienceConfig(ConditioningConfig):
     raised_level: float = Field(2.0, gt=0, le=100, description="level after the switch in the 'raised' condition (deprived)")
     lowered_level: float = Field(-1.0, ge=-100, lt=0, description="level after the switch in the 'lowered' condition (sated)")
     pre_switch_trials: int = Field(10, ge=1, le=1000, description="last training trials that set the pre-switch response")
-    cs_us_interval_ms: int = Field(1000, ge=100, le=1200, description="CS onset to US onset")
-    iti_min_ms: int = Field(3000, ge=1000, le=600_000, description="shortest inter-trial interval")
     iti_max_ms: int = Field(5000, ge=1000, le=600_000, description="longest inter-trial interval")
 
     @model_validator(mode="after")
     def _consistent(self):
-        if self.iti_max_ms < self.iti_min_ms:
-            raise ValueError(f"iti_max_ms={self.iti_max_ms} must be >= iti_min_ms={self.iti_min_ms}")
         if self.pre_switch_trials > self.n_train:
             raise ValueError(f"pre_switch_trials={self.pre_switch_trials} must be <= n_train={self.n_train}")
         return self
@@ -69,12 +65,10 @@ class IncentiveSalienceConfig(ConditioningConfig):
     @property
     def duration_s(self) -> float:
         """Expected model time of a session (the inter-trial intervals are drawn at random)."""
-        return (self.n_train + self.n_test) * ((self.iti_min_ms + self.iti_max_ms) / 2 + self.cs_us_interval_ms + 100) / 1000.0
+        return (self.n_train + self.n_test) * self.mean_trial_ms / 1000.0
 
     def task(self) -> PavlovianConfig:
-        return PavlovianConfig(n_trials=self.n_train + self.n_test, cs_ms=self.cs_us_interval_ms,
-                               cs_us_interval_ms=self.cs_us_interval_ms, iti_min_ms=self.iti_min_ms,
-                               iti_max_ms=self.iti_max_ms, extinction_from_trial=self.n_train)
+        return self.session(self.n_train + self.n_test, extinction_from_trial=self.n_train)
 
     def level(self, condition: str) -> float:
         return {"unchanged": 0.0, "raised": self.raised_level, "lowered": self.lowered_level}[condition]

@@ -37,7 +37,6 @@ class PavlovianProbabilityConfig(ConditioningConfig):
                                                     description="one condition per probability, increasing")
     n_trials: int = Field(200, ge=20, le=100_000, description="trials per individual")
     measured_trials: int = Field(40, ge=5, le=100_000, description="last trials over which responses are measured")
-    cs_us_interval_ms: int = Field(1000, ge=100, le=1200, description="CS onset to US onset")
     iti_min_ms: int = Field(2000, ge=1000, le=600_000, description="shortest inter-trial interval")
     iti_max_ms: int = Field(4000, ge=1000, le=600_000, description="longest inter-trial interval")
     sustained_start_ms: float = Field(300.0, ge=0, le=5000,
@@ -54,8 +53,6 @@ class PavlovianProbabilityConfig(ConditioningConfig):
 
     @model_validator(mode="after")
     def _consistent(self):
-        if self.iti_max_ms < self.iti_min_ms:
-            raise ValueError(f"iti_max_ms={self.iti_max_ms} must be >= iti_min_ms={self.iti_min_ms}")
         if self.measured_trials > self.n_trials:
             raise ValueError(f"measured_trials={self.measured_trials} must be <= n_trials={self.n_trials}")
         if self.sustained_start_ms >= self.cs_us_interval_ms:
@@ -65,12 +62,10 @@ class PavlovianProbabilityConfig(ConditioningConfig):
     @property
     def duration_s(self) -> float:
         """Expected model time of a session (the inter-trial intervals are drawn at random)."""
-        trial_ms = (self.iti_min_ms + self.iti_max_ms) / 2 + self.cs_us_interval_ms + 100
-        return self.n_trials * trial_ms / 1000.0
+        return self.n_trials * self.mean_trial_ms / 1000.0
 
     def task(self, p: float) -> PavlovianConfig:
-        return PavlovianConfig(n_trials=self.n_trials, cs_ms=self.cs_us_interval_ms, cs_us_interval_ms=self.cs_us_interval_ms,
-                               iti_min_ms=self.iti_min_ms, iti_max_ms=self.iti_max_ms, reward_probability=p)
+        return self.session(self.n_trials, reward_probability=p)
 
 
 def quick_config() -> PavlovianProbabilityConfig:

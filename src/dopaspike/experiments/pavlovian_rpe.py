@@ -41,9 +41,6 @@ class PavlovianRpeConfig(ConditioningConfig):
     """The circuit (see :mod:`dopaspike.circuits.prediction_error`), the session and the control."""
 
     n_trials: int = Field(240, ge=20, le=100_000, description="trials per individual")
-    cs_us_interval_ms: int = Field(1000, ge=100, le=1200, description="CS1 onset to US onset (Schultz 1997: ~1 s)")
-    iti_min_ms: int = Field(3000, ge=1000, le=600_000, description="shortest inter-trial interval")
-    iti_max_ms: int = Field(6000, ge=1000, le=600_000, description="longest inter-trial interval")
     probe_from_trial: int = Field(80, ge=10, le=100_000, description="first trial that may be a probe")
     omission_probability: float = Field(0.1, ge=0, le=0.5, description="P(omission probe) per trial after probe_from_trial")
     unexpected_reward_probability: float = Field(0.1, ge=0, le=0.5,
@@ -57,8 +54,6 @@ class PavlovianRpeConfig(ConditioningConfig):
 
     @model_validator(mode="after")
     def _consistent(self):
-        if self.iti_max_ms < self.iti_min_ms:
-            raise ValueError(f"iti_max_ms={self.iti_max_ms} must be >= iti_min_ms={self.iti_min_ms}")
         if not self.probe_from_trial < self.cs2_from_trial < self.n_trials:
             raise ValueError(f"cs2_from_trial={self.cs2_from_trial} must lie between probe_from_trial="
                              f"{self.probe_from_trial} and n_trials={self.n_trials}")
@@ -67,16 +62,14 @@ class PavlovianRpeConfig(ConditioningConfig):
     @property
     def duration_s(self) -> float:
         """Expected model time of a session (the inter-trial intervals are drawn at random)."""
-        trial_ms = (self.iti_min_ms + self.iti_max_ms) / 2 + self.cs_us_interval_ms + 100
         cs2_ms = self.cs2_lead_ms * (self.n_trials - self.cs2_from_trial)
-        return (self.n_trials * trial_ms + cs2_ms + (self.iti_min_ms + self.iti_max_ms) / 2) / 1000.0
+        return (self.n_trials * self.mean_trial_ms + cs2_ms + (self.iti_min_ms + self.iti_max_ms) / 2) / 1000.0
 
     def task(self) -> PavlovianConfig:
-        return PavlovianConfig(n_trials=self.n_trials, cs_ms=self.cs_us_interval_ms, cs_us_interval_ms=self.cs_us_interval_ms,
-                               iti_min_ms=self.iti_min_ms, iti_max_ms=self.iti_max_ms, probe_from_trial=self.probe_from_trial,
-                               omission_probability=self.omission_probability,
-                               unexpected_reward_probability=self.unexpected_reward_probability,
-                               cs2_lead_ms=self.cs2_lead_ms, cs2_ms=self.cs2_lead_ms, cs2_from_trial=self.cs2_from_trial)
+        return self.session(self.n_trials, probe_from_trial=self.probe_from_trial,
+                            omission_probability=self.omission_probability,
+                            unexpected_reward_probability=self.unexpected_reward_probability,
+                            cs2_lead_ms=self.cs2_lead_ms, cs2_ms=self.cs2_lead_ms, cs2_from_trial=self.cs2_from_trial)
 
 
 def quick_config() -> PavlovianRpeConfig:
