@@ -23,7 +23,8 @@ def _loop(seed=1, options=("a", "b"), **changes):
 def test_manipulations_change_what_they_name():
     net, bg = _loop()
     sim = net.build(seed=1)
-    tonic = CRITIC.da_reference
+    tonic = CRITIC.normal_tonic
+    assert CRITIC.da_reference == pytest.approx(tonic)
     rules = sim.compiled.rules
     assert set(rules.rec_sign) == {-1.0, 0.0, 1.0}  # D2, the critic's linear rules, D1
     d1_rule = rules.rec_sign == 1.0
@@ -43,6 +44,15 @@ def test_manipulations_change_what_they_name():
     da = net2.population(bg2.critic.pop("da"))
     assert da.da_release == pytest.approx(0.25 * CRITIC.da_release)
     assert net2.regions[net2.region_index(bg2.critic.region)].baseline == pytest.approx(2.0 * tonic)
+    # the plasticity reference of every rule is the individual's own tonic level (2.25 x normal)
+    r2 = net2.build(seed=1).compiled.rules
+    plastic = r2.lr_dt > 0
+    assert np.allclose(r2.da_ref[plastic], 2.25 * tonic)
+    # ... or, for the actor's synapses, the normal tonic level (Shen et al. 2008's depleted striatum)
+    net3, _ = _loop(da_depletion=0.75, tonic_da=2.0, plasticity_reference="normal_tonic")
+    r3 = net3.build(seed=1).compiled.rules
+    assert np.allclose(r3.da_ref[r3.rec_sign != 0], tonic) and np.allclose(r3.da_ref[(r3.rec_sign == 0) & (r3.lr_dt > 0)],
+                                                                           2.25 * tonic)
 
 
 def _thal_counts(sim, net, bg, rec, t0, t1):

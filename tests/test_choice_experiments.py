@@ -47,6 +47,9 @@ def test_choices_follow_the_thalamus_and_rewards_reach_the_critic():
     assert rewarded.any() and (~rewarded).any()
     # the reward input makes the critic's DA neurons burst in the outcome window
     assert np.mean(t["da_outcome_hz"][rewarded]) > 2 * np.mean(t["da_outcome_hz"][~rewarded])
+    # before each offer the DA neurons pacemake at their tonic rate (about 4-5 Hz), every trial
+    assert np.all(t["da_baseline_hz"][t["trial"] > 0] > 1.0)
+    assert 2.5 < np.mean(t["da_baseline_hz"]) < 8.0
 
 
 @pytest.mark.slow

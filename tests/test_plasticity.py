@@ -103,6 +103,35 @@ def test_engine_matches_per_step_reference(mode, da_reference, tau_c_rise_ms, re
     rise time the eligibility is the difference of a slow and a fast part; through a D1 or D2
     receptor dopamine acts by the change of its occupancy, with the receptor's sign."""
     net, rule = _small_plastic_net(mode, da_reference, tau_c_rise_ms, receptor)
+    _run_against_reference(net, {"cortex->cortex": rule}, mode)
+
+
+def test_rules_with_different_traces_in_one_network_each_match_the_reference():
+    """Rules that share a time constant share one pre- or postsynaptic trace in the engine (its
+    memory and the work per spike grow with the distinct time constants, not with the rules);
+    each synapse still follows its own rule exactly, whichever traces it shares."""
+    net = ds.Network(dt_ms=1.0)
+    net.add_region(ds.DopamineRegion("str", tau_ms=150.0, baseline=0.01))
+    cortex = net.add_population("cortex", 30, ds.Izhikevich.regular_spiking(), noise_uniform_pa=22.0)
+    da = net.add_population("da", 6, ds.LIF(), poisson_rate_hz=400.0, poisson_weight_pa=600.0,
+                            da_region="str", da_release=0.05)
+    base = dict(a_plus=0.2, a_minus=0.25, tau_c_ms=300.0, lr_per_ms=0.2, w_min=0.0, w_max=3.0)
+    rules = {"first": ds.DaStdp(**base),
+             "other_taus": ds.DaStdp(**(base | dict(tau_plus_ms=10.0, tau_minus_ms=35.0, a_minus=0.1))),
+             "shared_plus": ds.DaStdp(**(base | dict(tau_minus_ms=35.0, lr_per_ms=0.1, da_reference=0.2))),
+             "shared_minus": ds.DaStdp(**(base | dict(tau_plus_ms=10.0, tau_c_rise_ms=50.0)))}
+    for name, rule in rules.items():
+        net.connect(cortex, cortex, ds.FixedProbability(0.1), weight=1.0, delay_ms=(1.0, 5.0), rule=rule, region="str",
+                    name=name)
+    net.connect(da, cortex, ds.FixedOutDegree(3), weight=2.0)
+    table = net.build(seed=7).compiled.rules
+    assert table.plus_rep.shape[0] == 2 and table.minus_rep.shape[0] == 2 and table.mode.shape[0] == 4
+    _run_against_reference(net, rules, "exact")
+
+
+def _run_against_reference(net, rules: dict, mode: str) -> None:
+    """Run ``net`` (cortex 0-29, DA 30-35 into region "str") with dopamine events, and compare
+    every synapse of each projection in ``rules`` with the per-step oracle for its rule."""
     sim = net.build(seed=7)
     spikes = SpikeRecorder(sim)
     gen = np.random.default_rng(3)
@@ -117,23 +146,24 @@ def test_engine_matches_per_step_reference(mode, da_reference, tau_c_rise_ms, re
     for k in steps[ids >= 30]:
         jumps[int(k)] = jumps.get(int(k), 0.0) + 0.05
     syn = sim.compiled.synapses
-    plastic = sim.synapse_ids("cortex->cortex")
-    w, c = sim.weights(plastic)
-    assert len(plastic) > 150 and sum(len(v) for v in by_neuron.values()) > 500
-    clipped = 0
-    for j, s in enumerate(plastic):
-        pre = int(np.searchsorted(syn.seg[:, 0], s, side="right") - 1)
-        delay = int(np.searchsorted(syn.seg[pre], s, side="right") - 1)
-        post = int(syn.target[s])
-        c_ref, w_ref = da_stdp_reference(
-            n_steps, by_neuron[pre] + delay, by_neuron[post], jumps, dt_ms=1.0, a_plus=rule.a_plus,
-            a_minus=rule.a_minus, tau_plus_ms=rule.tau_plus_ms, tau_minus_ms=rule.tau_minus_ms,
-            tau_c_ms=rule.tau_c_ms, tau_da_ms=150.0, baseline=0.01, lr_per_ms=rule.lr_per_ms, w0=1.0,
-            w_min=0.0, w_max=3.0, mode=mode, da_reference=da_reference, tau_c_rise_ms=tau_c_rise_ms, receptor=receptor)
-        assert c[j] == pytest.approx(c_ref, rel=1e-9, abs=1e-12), s
-        assert w[j] == pytest.approx(w_ref, rel=1e-9, abs=1e-12), s
-        clipped += w_ref in (0.0, 3.0)
-    assert np.std(w) > 0.01  # the comparison exercised real learning
+    assert sum(len(v) for v in by_neuron.values()) > 500
+    for name, rule in rules.items():
+        plastic = sim.synapse_ids(name)
+        w, c = sim.weights(plastic)
+        assert len(plastic) > 50
+        for j, s in enumerate(plastic):
+            pre = int(np.searchsorted(syn.seg[:, 0], s, side="right") - 1)
+            delay = int(np.searchsorted(syn.seg[pre], s, side="right") - 1)
+            post = int(syn.target[s])
+            c_ref, w_ref = da_stdp_reference(
+                n_steps, by_neuron[pre] + delay, by_neuron[post], jumps, dt_ms=1.0, a_plus=rule.a_plus,
+                a_minus=rule.a_minus, tau_plus_ms=rule.tau_plus_ms, tau_minus_ms=rule.tau_minus_ms,
+                tau_c_ms=rule.tau_c_ms, tau_da_ms=150.0, baseline=0.01, lr_per_ms=rule.lr_per_ms, w0=1.0,
+                w_min=rule.w_min, w_max=rule.w_max, mode=mode, da_reference=rule.da_reference,
+                tau_c_rise_ms=rule.tau_c_rise_ms, receptor=rule.receptor)
+            assert c[j] == pytest.approx(c_ref, rel=1e-9, abs=1e-12), (name, s)
+            assert w[j] == pytest.approx(w_ref, rel=1e-9, abs=1e-12), (name, s)
+        assert np.std(w) > 0.01  # the comparison exercised real learning
 
 
 def test_dopamine_below_the_reference_depresses_eligible_synapses():

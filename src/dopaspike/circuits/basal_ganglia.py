@@ -30,8 +30,17 @@ corticostriatal synapses learn by :class:`~dopaspike.core.models.DaStdp` through
 D1 synapses potentiate after a burst and depress after a dip; D2 synapses the opposite (Shen et
 al. 2008, Science 321:848). Dopamine also raises D1 and lowers D2 excitability
 (:class:`~dopaspike.core.models.DaExcitability`). The plasticity reference of both receptors is
-the occupancy at the normal tonic concentration, so that tonic changes (depletion, drugs) act on
-learning as well as on excitability.
+the occupancy at the individual's own tonic concentration (the level its synapses have adapted
+to), so only phasic bursts and dips teach, as in Frank (2005), where Go and NoGo learning compare
+the phasic dopamine signal with the tonic one. Tonic changes act through the receptors instead:
+with release depleted, bursts add little D1 occupancy while dips still empty the (unsaturated)
+D2 receptors, so NoGo learning is spared and Go learning is not; with tonic dopamine raised by a
+drug, D2 receptors stay nearly saturated through a dip, so dips no longer teach NoGo while bursts
+still teach Go. Receptor affinities (EC50) are fixed in units of the normal tonic concentration.
+With ``plasticity_reference="normal_tonic"`` the reference stays at the normal tonic occupancy
+instead, as Shen et al. (2008) found after dopamine depletion: plasticity becomes one-directional
+(D1 synapses only depress, D2 synapses only potentiate, whatever the outcome), and with raised
+tonic dopamine the reverse.
 
 **Manipulations** (all config fields): ``da_depletion`` (fraction of dopamine release lost: a
 Parkinson's model, Frank et al. 2004, Science 306:1940), ``tonic_da`` (a constant added to the
@@ -111,6 +120,10 @@ class BasalGangliaConfig(BaseModel):
     d1_antagonist: float = Field(1.0, ge=1, le=1e4, description="D1 antagonist dose ratio (apparent EC50 x this; 1 = none)")
     d2_antagonist: float = Field(1.0, ge=1, le=1e4, description="D2 antagonist dose ratio (apparent EC50 x this; 1 = none)")
     lesion: Literal["none", "d1", "d2"] = Field("none", description="pathway whose output is removed: none, d1 or d2")
+    plasticity_reference: Literal["own_tonic", "normal_tonic"] = Field(
+        "own_tonic", description="occupancy at which cortex -> MSN weights do not change: at the individual's own tonic "
+                                 "level (only phasic dopamine teaches; Frank 2005) or at the normal one (a lasting "
+                                 "change of tonic dopamine makes plasticity one-directional; Shen et al. 2008)")
     indirect_gain: float = Field(1.0, ge=0, le=10, description="scale of D2 -> GPe (strength of the indirect pathway)")
 
 
@@ -170,7 +183,7 @@ def add_basal_ganglia(net: Network, config: BasalGangliaConfig, critic_config: P
     simulation's).
     """
     cfg = config
-    tonic = critic_config.da_reference  # the normal tonic concentration: the receptors' reference
+    tonic = critic_config.normal_tonic  # the unit of the receptors' EC50 and of tonic_da
     critic_cfg = critic_config.model_copy(update={"da_release_scale": critic_config.da_release_scale * (1.0 - cfg.da_depletion),
                                                   "da_baseline": critic_config.da_baseline + cfg.tonic_da * tonic})
     critic = add_prediction_circuit(net, critic_cfg, cues=cues, prefix=f"{prefix}critic_", seed=seed)
@@ -198,7 +211,8 @@ def add_basal_ganglia(net: Network, config: BasalGangliaConfig, critic_config: P
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xBA5A1]))
     rule = dict(tau_c_ms=cfg.ctx_msn_tau_c_ms, tau_c_rise_ms=cfg.ctx_msn_tau_c_rise_ms, w_max=cfg.ctx_msn_w_max,
                 lr_per_ms=cfg.ctx_msn_lr_per_ms,
-                a_minus=cfg.ctx_msn_a_minus, da_reference=tonic)
+                a_minus=cfg.ctx_msn_a_minus,
+                da_reference=critic_cfg.da_reference if cfg.plasticity_reference == "own_tonic" else tonic)
     d1_rule = DaStdp(receptor=d1_rec, **rule)
     d2_rule = DaStdp(receptor=d2_rec, **rule)
     w0 = min(cfg.ctx_msn_w_init, cfg.ctx_msn_w_max)

@@ -28,7 +28,10 @@ Timing therefore comes from the network (the chain's delays), not from a clock h
 DA neurons. Both learned paths read the dopamine region into which the DA neurons release
 (``da_release`` per spike, decaying with ``da_tau_ms``); weights change with
 ``lr * c * (DA - da_reference)``, where the reference is the concentration that tonic firing at
-``tonic_reference_hz`` maintains: a burst potentiates eligible synapses, a pause depresses them.
+``tonic_reference_hz`` maintains (with the circuit's own release and baseline): a burst
+potentiates eligible synapses, a pause depresses them. A sustained change of the tonic level (a
+depletion, a drug) moves the reference with it, so only phasic deviations teach, as in Frank
+(2005, J Cogn Neurosci 17:51), where learning compares the phasic signal with the tonic one.
 
 A **motivational state** (incentive salience; Zhang, Berridge, Tindell, Smith & Aldridge 2009,
 PLoS Comput Biol 5:e1000437) is a gain on the synaptic input of the value neurons,
@@ -71,9 +74,10 @@ class PredictionCircuitConfig(BaseModel):
     da_release_blocked: bool = Field(False, description="control: DA spikes release nothing (no teaching signal)")
     da_release_scale: float = Field(1.0, ge=0, le=10,
                                     description="fraction of the normal release per spike (below 1: dopamine depletion); "
-                                                "the plasticity reference stays at the normal tonic level")
+                                                "the plasticity reference scales with it")
     da_baseline: float = Field(0.0, ge=0, le=1e3,
-                               description="constant concentration added to the region (e.g. a drug raising tonic dopamine)")
+                               description="constant concentration added to the region (e.g. a drug raising tonic dopamine); "
+                                           "added to the plasticity reference")
     plastic: bool = Field(True, description="control: False freezes both learned paths")
     # cues
     n_cue: int = Field(40, ge=1, le=100_000, description="sensory neurons per cue")
@@ -118,9 +122,17 @@ class PredictionCircuitConfig(BaseModel):
     us_da_weight_pa: float = Field(2.0, ge=0, le=1000, description="US -> DA weight")
 
     @property
-    def da_reference(self) -> float:
-        """Concentration maintained by ``n_da`` neurons firing at ``tonic_reference_hz``."""
+    def normal_tonic(self) -> float:
+        """Concentration maintained by ``n_da`` neurons firing at ``tonic_reference_hz`` with the
+        normal release (no depletion, no added baseline): the unit of tonic dopamine."""
         return self.n_da * self.tonic_reference_hz * self.da_release * self.da_tau_ms / 1000.0
+
+    @property
+    def da_reference(self) -> float:
+        """The plasticity reference: the tonic concentration of this circuit, ``da_baseline`` plus
+        the normal tonic concentration scaled by ``da_release_scale`` (the level the synapses have
+        adapted to)."""
+        return self.da_baseline + self.da_release_scale * self.normal_tonic
 
 
 @dataclass

@@ -83,12 +83,12 @@ class NeuronState(NamedTuple):
     i_stim_pa: np.ndarray  # scheduled stimulus current for the current step
     ref_until: np.ndarray  # int64
     last_spike: np.ndarray  # int64
-    post_trace: np.ndarray  # (n_rules, N): STDP post trace right after the last spike
+    post_trace: np.ndarray  # (n_minus_kinds, N): STDP post trace right after the last spike, per tau_minus
     ring_count: np.ndarray  # (n_delay_slots,) spikes per recent step
     ring_idx: np.ndarray  # (n_delay_slots, N) which neurons spiked
     em_head: np.ndarray  # (N,) ring position of each neuron's newest emission
     em_step: np.ndarray  # (N, EMISSION_SLOTS) steps of recent emissions (NEVER when empty)
-    em_x: np.ndarray  # (n_rules, N, EMISSION_SLOTS) presynaptic trace right after each emission
+    em_x: np.ndarray  # (n_plus_kinds, N, EMISSION_SLOTS) presynaptic trace right after each emission, per tau_plus
     hist_len: np.ndarray  # (N,) postsynaptic spikes kept since the neuron's last consolidation
     hist_step: np.ndarray  # (N, POST_HISTORY) their steps
 
@@ -132,6 +132,10 @@ class RuleTable(NamedTuple):
     g_r: np.ndarray  # alpha_r / (1 - alpha_r)
     log_alpha: np.ndarray  # (n_rules, 7) natural logs of the decay factors, POW_* order
     pow_tab: np.ndarray  # (n_rules, POW_TABLE_LEN, 7)
+    plus_kind: np.ndarray  # (n_rules,) int64: row of the rule's presynaptic trace (rules sharing tau_plus share it)
+    minus_kind: np.ndarray  # (n_rules,) int64: row of the rule's postsynaptic trace (shared by tau_minus)
+    plus_rep: np.ndarray  # (n_plus_kinds,) int64: a rule of each presynaptic trace kind (its decay factors)
+    minus_rep: np.ndarray  # (n_minus_kinds,) int64: a rule of each postsynaptic trace kind
     sweep_ptr: np.ndarray  # (n_rules+1,) each rule's runs in ``sweep_runs``, for the sweep mode
     sweep_runs: np.ndarray  # (n_runs, 2) [start, stop) of consecutive synapse ids of one rule
 

@@ -53,9 +53,11 @@ def estimate_bytes(net) -> int:
     n_syn = sum(p.connectivity.count(p.pre.n, sum(q.n for q in p.post)) for p in net.projections)
     max_delay = _max_delay_steps(net)
     n = net.n_neurons
-    n_rules = max(1, len({(p.rule, p.region) for p in net.projections if p.rule is not None}))
+    rules = [p.rule for p in net.projections if p.rule is not None]
+    n_plus = max(1, len({r.tau_plus_ms for r in rules}))  # presynaptic traces are kept per tau_plus
+    n_minus = max(1, len({r.tau_minus_ms for r in rules}))
     em_slots = min(max_delay + 2, MAX_EMISSION_SLOTS)
-    per_neuron = BYTES_PER_NEURON + 8 * (max_delay + 1) + 8 * POST_HISTORY + 8 * em_slots * (1 + n_rules)
+    per_neuron = BYTES_PER_NEURON + 8 * (max_delay + 1) + 8 * POST_HISTORY + 8 * em_slots * (1 + n_plus) + 8 * n_minus
     rise = any(p.rule is not None and p.rule.tau_c_rise_ms > 0 for p in net.projections)
     per_synapse = BYTES_PER_SYNAPSE + (8 if rise else 0)  # the fast part of a rising eligibility
     return int(n_syn * per_synapse * 2 + n * per_neuron)
@@ -241,8 +243,14 @@ def _rule_table(net, rule_keys, syn) -> RuleTable:
     runs = [_runs(syn.rule == e) if mode[e] == MODE_SWEEP else np.zeros((0, 2), np.int64) for e in range(n_rules)]
     sweep_ptr = np.concatenate([[0], np.cumsum([len(x) for x in runs])]).astype(np.int64)
     sweep_runs = np.concatenate(runs).astype(np.int64) if runs else np.zeros((0, 2), np.int64)
+    kinds = {}
+    for which, tau in (("plus", lambda r: r.tau_plus_ms), ("minus", lambda r: r.tau_minus_ms)):
+        taus = [tau(rule) for rule, _ in rule_keys]
+        distinct = list(dict.fromkeys(taus))
+        kinds[f"{which}_kind"] = np.array([distinct.index(t) for t in taus], np.int64)
+        kinds[f"{which}_rep"] = np.array([taus.index(t) for t in distinct], np.int64)
     return RuleTable(mode=mode, region=region, sweep_steps=sweep_steps, log_alpha=log_alpha, has_rise=has_rise,
-                     pow_tab=pow_tab, sweep_ptr=sweep_ptr, sweep_runs=sweep_runs, **cols)
+                     pow_tab=pow_tab, sweep_ptr=sweep_ptr, sweep_runs=sweep_runs, **kinds, **cols)
 
 
 def _runs(mask: np.ndarray) -> np.ndarray:

@@ -93,12 +93,15 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
     has_rise, g_qr, g_r = ent.has_rise, ent.g_qr, ent.g_r
     rec_sign, rec_ec50, rec_hill, rec_occ_ref = ent.rec_sign, ent.rec_ec50, ent.rec_hill, ent.rec_occ_ref
     sweep_ptr, sweep_runs = ent.sweep_ptr, ent.sweep_runs
+    plus_kind, minus_kind, plus_rep, minus_rep = ent.plus_kind, ent.minus_kind, ent.plus_rep, ent.minus_rep
     r_decay, baseline, phasic = reg.decay, reg.baseline, reg.phasic
     log_step, log_val, log_len = reg.log_step, reg.log_val, reg.log_len
     n_neurons = v_mv.shape[0]
     n_pops = pop_model.shape[0]
     n_regions = r_decay.shape[0]
     n_rules = e_mode.shape[0]
+    n_plus_kinds = plus_rep.shape[0]
+    n_minus_kinds = minus_rep.shape[0]
     n_slots = ring_count.shape[0]
     max_delay = n_slots - 1
     n_em = em_step.shape[1]
@@ -208,7 +211,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
 
     def x_pre(e, i, idx, t):
         """Presynaptic trace of rule e at step t after neuron i's emission at ring position idx."""
-        return em_x[e, i, idx] * pw(e, POW_PLUS, t - em_step[i, idx])
+        return em_x[plus_kind[e], i, idx] * pw(e, POW_PLUS, t - em_step[i, idx])
 
     def catch_up(s, e, i, d, tgt, k, inclusive, idx_prev):
         """(c, c_rise, w) of exact-rule synapse s (from neuron i, delay d, onto tgt) at step k: integrates
@@ -280,7 +283,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                         tgt = target[s]
                         e = rule[s]
                         if e >= 0:
-                            ltd = a_minus[e] * post_trace[e, tgt] * pw(e, POW_MINUS, k - last_spike[tgt])
+                            ltd = a_minus[e] * post_trace[minus_kind[e], tgt] * pw(e, POW_MINUS, k - last_spike[tgt])
                             if e_mode[e] == MODE_EXACT:
                                 c, cr, w = catch_up(s, e, i, dl, tgt, k, False, idx_prev)
                                 elig[s] = c - ltd
@@ -340,8 +343,8 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                             pre = in_pre[idx]
                             t = k - in_delay[idx]
                             elig[s] += a_plus[e] * x_pre(e, pre, emission_before(pre, t), t)
-                for e in range(n_rules):
-                    post_trace[e, n] = post_trace[e, n] * pw(e, POW_MINUS, k - last_spike[n]) + 1.0
+                for q in range(n_minus_kinds):  # one trace per tau_minus, shared by the rules that have it
+                    post_trace[q, n] = post_trace[q, n] * pw(minus_rep[q], POW_MINUS, k - last_spike[n]) + 1.0
                 last_spike[n] = k
                 hist_step[n, hist_len[n]] = k
                 hist_len[n] += 1
@@ -353,8 +356,8 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                 oldest_kept = em_step[n, h_new + 1 if h_new + 1 < n_em else 0]
                 if em_step[n, h_new] != NEVER and oldest_kept + max_delay > k:
                     return -1 - kk
-                for e in range(n_rules):
-                    em_x[e, n, h_new] = x_pre(e, n, h_old, k) + 1.0
+                for q in range(n_plus_kinds):  # one trace per tau_plus, shared by the rules that have it
+                    em_x[q, n, h_new] = x_pre(plus_rep[q], n, h_old, k) + 1.0
                 em_step[n, h_new] = k
                 em_head[n] = h_new
             # 5. dopamine: daspnet sweep if due, then release and delivery, logged and recorded

@@ -64,14 +64,14 @@ class Simulation:
         v0 = np.array([_v_init(p) for p in net.populations for _ in range(p.n)], float)
         n_slots = compiled.max_delay + 1
         em_slots = min(compiled.max_delay + 2, MAX_EMISSION_SLOTS)
-        n_rules = compiled.rules.mode.shape[0]
+        n_plus, n_minus = compiled.rules.plus_rep.shape[0], compiled.rules.minus_rep.shape[0]
         self.state = NeuronState(
             v_mv=v0, u=neu.b * v0, i_syn_pa=np.zeros(n), i_stim_pa=np.zeros(n),
             ref_until=np.full(n, NEVER, np.int64), last_spike=np.full(n, NEVER, np.int64),
-            post_trace=np.zeros((n_rules, n)),
+            post_trace=np.zeros((n_minus, n)),
             ring_count=np.zeros(n_slots, np.int64), ring_idx=np.zeros((n_slots, n), np.int64),
             em_head=np.zeros(n, np.int64), em_step=np.full((n, em_slots), NEVER, np.int64),
-            em_x=np.zeros((n_rules, n, em_slots)), hist_len=np.zeros(n, np.int64),
+            em_x=np.zeros((n_plus, n, em_slots)), hist_len=np.zeros(n, np.int64),
             hist_step=np.zeros((n, POST_HISTORY), np.int64),
         )
         self._da_events: list[tuple[int, int, int, float]] = []  # heaps of (step, seq, target, amount)

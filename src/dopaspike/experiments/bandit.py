@@ -13,6 +13,13 @@ choice is: Humphries, Khamassi & Gurney (2012, Front Neurosci 6:9) show that str
 modulation of the pathways moves the basal ganglia's output between exploration and
 exploitation. The issue that asks for this experiment does not give a direction, so the check is
 two-sided and the direction measured is reported.
+
+After learning, the chosen arm's D1 (Go) neurons should fire more in the decision window than
+the chosen arm's D1 neurons did before learning, and its D2 (NoGo) neurons less: bursts after
+rewards potentiate the chosen channel's corticostriatal D1 synapses and depress its D2 synapses
+(Frank 2005; Shen et al. 2008, Science 321:848), so the two populations change in opposite
+directions. The control cohort's rates in the first and in the last ``score_trials`` trials are
+compared per individual.
 """
 
 from __future__ import annotations
@@ -79,7 +86,10 @@ class BanditSession(ChoiceSession):
         trial = tab["trial"][mine]
         scored = trial >= cfg.n_trials - cfg.score_trials
         actions = tab["action"][mine]
-        return {
+        first = trial < cfg.score_trials
+        rate = {f"{role}_chosen_hz_{part}": float(np.nanmean(tab[f"{role}_chosen_hz"][mine][sel])) if sel.any()
+                else float("nan") for role in ("d1", "d2") for part, sel in (("first", first), ("scored", scored))}
+        return {**rate,
             "p_best_scored": float(np.mean(tab["chose_best"][mine][scored])) if scored.any() else float("nan"),
             "p_best_first": float(np.mean(tab["chose_best"][mine][trial < cfg.score_trials])),
             "entropy_bits_scored": float(choice_entropy(actions[scored], cfg.k)) if scored.any() else float("nan"),
@@ -106,6 +116,17 @@ def checks(res: Results) -> dict[str, Check]:
             {"p_best_scored": p, "mean": mean, "p_best_first_trials": first, "sign_test_p": p_sign},
             f"control cohort: mean P(best arm) over the last {cfg.score_trials} trials >= {threshold:.2f} "
             f"(chance {chance:.2f}), more individuals above chance than not (one-sided sign test p < {ALPHA:g})")
+    if per.get("control"):
+        d1 = [r["d1_chosen_hz_scored"] - r["d1_chosen_hz_first"] for r in per["control"]]
+        d2 = [r["d2_chosen_hz_scored"] - r["d2_chosen_hz_first"] for r in per["control"]]
+        p1, p2 = sign_test_p(d1, 0.0), sign_test_p([-x for x in d2], 0.0)
+        out["d1_d2_opposite_activity_change"] = Check(
+            bool(np.nanmean(d1) > 0 and np.nanmean(d2) < 0 and p1 < ALPHA and p2 < ALPHA),
+            {"d1_change_hz": d1, "d2_change_hz": d2, "mean_d1_change_hz": float(np.nanmean(d1)),
+             "mean_d2_change_hz": float(np.nanmean(d2)), "sign_test_p_d1_up": p1, "sign_test_p_d2_down": p2},
+            f"control cohort: the chosen arm's D1 rate in the decision window rises and its D2 rate falls from the "
+            f"first to the last {cfg.score_trials} trials (one-sided sign tests over individuals, each p < {ALPHA:g}; "
+            "Frank 2005)")
     if "indirect_weak" in per and "indirect_strong" in per and per["indirect_weak"] and per["indirect_strong"]:
         weak = [r["entropy_bits_scored"] for r in per["indirect_weak"]]
         strong = [r["entropy_bits_scored"] for r in per["indirect_strong"]]

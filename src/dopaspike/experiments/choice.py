@@ -230,8 +230,9 @@ class ChoiceSession:
         steps = np.concatenate(self._buf_steps)
         ids = np.concatenate(self._buf_ids)
         self._finish_pending(steps, ids)
+        t0 = self.t0  # the trial just decided: its baseline and raster windows are still to be read
         self._decide(steps, ids)
-        keep = steps >= self.t0 - BASELINE_MS - 1
+        keep = steps >= t0 - BASELINE_MS - 1
         self._buf_steps, self._buf_ids = [steps[keep]], [ids[keep]]
 
     def _counts(self, steps, ids, k: int, role: str, lo: float, hi: float) -> np.ndarray:
