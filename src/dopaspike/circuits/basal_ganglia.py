@@ -33,10 +33,11 @@ al. 2008, Science 321:848). Dopamine also raises D1 and lowers D2 excitability
 the occupancy at the individual's own tonic concentration (the level its synapses have adapted
 to), so only phasic bursts and dips teach, as in Frank (2005), where Go and NoGo learning compare
 the phasic dopamine signal with the tonic one. Tonic changes act through the receptors instead:
-with release depleted, bursts add little D1 occupancy while dips still empty the (unsaturated)
-D2 receptors, so NoGo learning is spared and Go learning is not; with tonic dopamine raised by a
-drug, D2 receptors stay nearly saturated through a dip, so dips no longer teach NoGo while bursts
-still teach Go. Receptor affinities (EC50) are fixed in units of the normal tonic concentration.
+with release depleted, bursts add little D1 occupancy (less Go learning), and D2 receptors, no
+longer near saturation, respond to bursts and dips alike (measured: NoGo learning then moves to
+the rewarded options; see docs/experiments/probabilistic-selection.md); with tonic dopamine
+raised by a drug, D2 receptors stay nearly saturated through a dip, so dips no longer teach NoGo
+while bursts still teach Go. Receptor affinities (EC50) are fixed in units of the normal tonic concentration.
 With ``plasticity_reference="normal_tonic"`` the reference stays at the normal tonic occupancy
 instead, as Shen et al. (2008) found after dopamine depletion: plasticity becomes one-directional
 (D1 synapses only depress, D2 synapses only potentiate, whatever the outcome), and with raised
