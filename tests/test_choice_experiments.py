@@ -90,12 +90,33 @@ def test_small_runs_report_every_check(name, overrides):
     (BanditExperimentConfig, {"k": 3}, "reward_probabilities"),
     (BanditExperimentConfig, {"decision_ms": 900}, "outcome_ms"),
     (BanditExperimentConfig, {"conditions": ["placebo"]}, "conditions"),
+    (BanditExperimentConfig, {"cue_lead_ms": 600}, "cue_lead_ms"),  # 600 + 800 ms outruns the critic's chain
     (ReversalExperimentConfig, {"reversal_trial": 400}, "reversal_trial"),
     (BanditExperimentConfig, {"da_depletion": 1.0}, "da_depletion"),
 ])
 def test_bad_configs_are_refused_before_any_work(model, bad, field):
     with pytest.raises(ConfigError, match=field):
         build_config(model, model(), bad)
+
+
+def test_a_trial_start_cue_leads_the_offer():
+    """With ``cue_lead_ms`` the critic's cue comes that long before the options: the critic's cue
+    neurons fire there, trials are spaced by it, and the DA baseline is read before the cue."""
+    cfg = BanditExperimentConfig(**(TINY | dict(n_individuals=1, n_trials=10, conditions=("control",), cue_lead_ms=400)))
+    session = BanditSession(cfg, 3)
+    cue = session.net.population(session.loops[0].critic.pop("cue_trial"))
+    from dopaspike.core.record import SpikeRecorder
+    rec = SpikeRecorder(session.sim, cue.ids)
+    while session.end_ms - session.sim.t_ms > 0:
+        session.sim.run(min(5000.0, session.end_ms - session.sim.t_ms), chunk_ms=session.chunk_ms)
+    t = session.trial_table()
+    starts = t["start_ms"]
+    assert starts[0] == 1400.0 and np.all(np.diff(starts) >= cfg.hold_ms + cfg.iti_min_ms + 400)
+    times = rec.times_ms
+    for t0 in starts:  # cue neurons fire within 50 ms after t0 - 400, and not in the 300 ms before the offer
+        assert np.any((times >= t0 - 400) & (times < t0 - 350)), t0
+        assert not np.any((times >= t0 - 300) & (times < t0)), t0
+    assert np.all(t["da_baseline_hz"] > 1.0)
 
 
 def test_win_stay_lose_shift():

@@ -25,7 +25,9 @@ the decision window is the choice (see the experiments).
 and pause when an expected reward fails to come: the critic is the network's own. Through
 :class:`~dopaspike.core.models.DaReceptor` occupancy, D1 receptors (low affinity, half-occupied at
 ``d1_ec50_x_tonic`` times the tonic concentration) respond mostly to bursts and D2 receptors (high
-affinity, ``d2_ec50_x_tonic``) mostly to dips (Richfield et al. 1989; Dreyer et al. 2010). The
+affinity, ``d2_ec50_x_tonic``, with a shallow occupancy curve of Hill coefficient ``d2_hill``, as
+agonist binding to D2 receptors in high- and low-affinity states is; Sibley, De Lean & Creese
+1982, J Biol Chem 257:6351) mostly to dips (Richfield et al. 1989; Dreyer et al. 2010). The
 corticostriatal synapses learn by :class:`~dopaspike.core.models.DaStdp` through their receptor:
 D1 synapses potentiate after a burst and depress after a dip; D2 synapses the opposite (Shen et
 al. 2008, Science 321:848). Dopamine also raises D1 and lowers D2 excitability
@@ -92,6 +94,9 @@ class BasalGangliaConfig(BaseModel):
                                          description="eligibility rise time of cortex -> MSN synapses (Yagishita et al. 2014)")
     d1_ec50_x_tonic: float = Field(3.0, gt=0, le=1e4, description="D1 half-occupancy concentration / tonic (low affinity)")
     d2_ec50_x_tonic: float = Field(0.3, gt=0, le=1e4, description="D2 half-occupancy concentration / tonic (high affinity)")
+    d2_hill: float = Field(0.5, ge=0.1, le=10,
+                           description="Hill coefficient of D2 occupancy (below 1: shallow, as agonist binding to D2 "
+                                       "receptors in high- and low-affinity states; Sibley, De Lean & Creese 1982)")
     d1_excitability_gain: float = Field(0.6, ge=0, le=10, description="D1 input gain: 1 + gain * occupancy")
     d2_excitability_gain: float = Field(0.4, ge=0, le=1, description="D2 input gain: 1 - gain * occupancy")
     thal_msn_weight_pa: float = Field(1.0, ge=0, le=1000, description="thalamus -> MSN of its channel (feedback)")
@@ -199,7 +204,7 @@ def add_basal_ganglia(net: Network, config: BasalGangliaConfig, critic_config: P
         return net.add_population(pops[role], n, model, **kw)
 
     d1_rec = DaReceptor("d1", ec50=cfg.d1_ec50_x_tonic * tonic * cfg.d1_antagonist)
-    d2_rec = DaReceptor("d2", ec50=cfg.d2_ec50_x_tonic * tonic * cfg.d2_antagonist)
+    d2_rec = DaReceptor("d2", ec50=cfg.d2_ec50_x_tonic * tonic * cfg.d2_antagonist, hill=cfg.d2_hill)
     msn = dict(bias_pa=cfg.msn_bias_pa, noise_uniform_pa=cfg.msn_noise_pa, tau_syn_ms=cfg.msn_tau_syn_ms)
     d1 = add("d1", n_ch * cfg.n_msn, rs, da_excitability=DaExcitability(region, d1_rec, cfg.d1_excitability_gain), **msn)
     d2 = add("d2", n_ch * cfg.n_msn, rs, da_excitability=DaExcitability(region, d2_rec, cfg.d2_excitability_gain), **msn)

@@ -9,8 +9,9 @@ are labelled by condition (a manipulation of the circuit).
 
 A trial, for every individual at the same model time ``t0``:
 
-1. the options on offer drive their cortical populations from ``t0``, and the critic's cue is
-   shown (on trials with feedback);
+1. the options on offer drive their cortical populations from ``t0``; the critic's cue (a
+   trial-start cue) is shown ``cue_lead_ms`` earlier (0 by default: at the offer), on trials
+   with feedback;
 2. at ``t0 + decision_ms`` the choice is read out: the offered channel whose thalamic neurons
    fired most since ``t0`` (ties broken at random with the individual's own generator). The
    task is stepped with it. The options not chosen stop driving cortex; the chosen one stays on
@@ -19,7 +20,7 @@ A trial, for every individual at the same model time ``t0``:
 3. a reward drives the critic's reward input at ``t0 + outcome_ms``; no reward, nothing (a pause
    of the DA neurons then comes only from what the critic has learned to expect).
 
-The next trial starts ``hold_ms`` plus an inter-trial interval (uniform in
+The next trial's cue comes ``hold_ms`` plus an inter-trial interval (uniform in
 ``[iti_min_ms, iti_max_ms]``, the same for every individual) after ``t0``. The choice logic runs
 in Python between chunks, at each decision time (a listener that ends a chunk there), so the
 session can be checkpointed and resumed like any other.
@@ -27,7 +28,7 @@ session can be checkpointed and resumed like any other.
 Measures per trial and individual: the task's record, the thalamic spike counts of the chosen
 channel and of the best other one, the mean rates of the chosen channel's D1 and D2 neurons in
 the decision window, the DA neurons' rate in the ``response_window_ms`` after the outcome time
-and in the 500 ms before the trial, and the mean corticostriatal D1 and D2 weight of every
+and in the 500 ms before the trial's cue, and the mean corticostriatal D1 and D2 weight of every
 option at the start of the trial.
 """
 
@@ -81,8 +82,10 @@ class ChoiceConfig(BasalGangliaConfig, PredictionCircuitConfig, ExperimentConfig
                                     description="dose ratio of the d1_antagonist and d2_antagonist conditions")
     indirect_weak_level: float = Field(0.5, ge=0, lt=1, description="indirect_gain of the indirect_weak condition")
     indirect_strong_level: float = Field(1.5, gt=1, le=10, description="indirect_gain of the indirect_strong condition")
+    cue_lead_ms: int = Field(0, ge=0, le=1000,
+                             description="from the trial-start cue (the critic's cue) to the offer; 0 shows both at once")
     decision_ms: int = Field(300, ge=50, le=2000, description="from the offer to the read-out of the choice")
-    outcome_ms: int = Field(800, ge=100, le=1200, description="from the offer to the reward (within the critic's chain)")
+    outcome_ms: int = Field(800, ge=100, le=1200, description="from the offer to the reward (cue_lead_ms + outcome_ms within the critic's chain)")
     hold_ms: int = Field(900, ge=100, le=5000, description="from the offer to the end of the chosen option's drive")
     iti_min_ms: int = Field(1000, ge=300, le=600_000, description="shortest inter-trial interval (after hold_ms)")
     iti_max_ms: int = Field(1500, ge=300, le=600_000, description="longest inter-trial interval")
@@ -96,6 +99,10 @@ class ChoiceConfig(BasalGangliaConfig, PredictionCircuitConfig, ExperimentConfig
         if not self.decision_ms < self.outcome_ms <= self.hold_ms:
             raise ValueError(f"need decision_ms < outcome_ms <= hold_ms (got {self.decision_ms}, {self.outcome_ms}, "
                              f"{self.hold_ms})")
+        chain_end_ms = self.chain_start_ms + self.chain_groups * self.chain_step_ms
+        if self.cue_lead_ms + self.outcome_ms > chain_end_ms:
+            raise ValueError(f"cue_lead_ms + outcome_ms = {self.cue_lead_ms + self.outcome_ms} must be <= {chain_end_ms:g} "
+                             "(chain_start_ms + chain_groups * chain_step_ms: the critic's chain must span the reward)")
         if self.hold_ms + self.iti_min_ms < self.outcome_ms + self.response_window_ms + BASELINE_MS:
             raise ValueError("hold_ms + iti_min_ms must leave the outcome window and the next trial's "
                              f"{BASELINE_MS:g} ms baseline apart")
@@ -103,7 +110,7 @@ class ChoiceConfig(BasalGangliaConfig, PredictionCircuitConfig, ExperimentConfig
 
     @property
     def mean_trial_ms(self) -> float:
-        return self.hold_ms + (self.iti_min_ms + self.iti_max_ms) / 2
+        return self.cue_lead_ms + self.hold_ms + (self.iti_min_ms + self.iti_max_ms) / 2
 
     def actor(self, condition: str = "control") -> BasalGangliaConfig:
         """The actor of ``condition``: the configured circuit with that condition's manipulation."""
@@ -191,10 +198,10 @@ class ChoiceSession:
         self.rasters: deque = deque(maxlen=RASTER_TRIALS)
         self.max_trials = max_trials
         self.trial_index = 0
-        self.t0 = 1000.0  # first offer after a second of settling
+        self.t0 = 1000.0 + cfg.cue_lead_ms  # first cue after a second of settling
         self.done = [False] * len(individuals)
         self._offer(self.t0)
-        self.end_ms = self.t0 + max_trials * (cfg.hold_ms + cfg.iti_max_ms) + cfg.iti_max_ms
+        self.end_ms = self.t0 + max_trials * (cfg.cue_lead_ms + cfg.hold_ms + cfg.iti_max_ms) + cfg.iti_max_ms
         self.chunk_ms = cfg.chunk_ms
         self.wall_s = 0.0
 
@@ -208,7 +215,7 @@ class ChoiceSession:
                 continue
             loop.offer(self.sim, self._offered(k), t0)
             if task.phase != "test":
-                loop.critic.schedule_cue(self.sim, "trial", t0)
+                loop.critic.schedule_cue(self.sim, "trial", t0 - self.cfg.cue_lead_ms)
             w = {f"{role}_w_{o}": float(self.sim.weights(s)[0].mean()) for (role, o), s in self.syn[k].items()}
             self.trial_start_w.append(w)
 
@@ -232,7 +239,7 @@ class ChoiceSession:
         self._finish_pending(steps, ids)
         t0 = self.t0  # the trial just decided: its baseline and raster windows are still to be read
         self._decide(steps, ids)
-        keep = steps >= t0 - BASELINE_MS - 1
+        keep = steps >= t0 - self.cfg.cue_lead_ms - BASELINE_MS - 1
         self._buf_steps, self._buf_ids = [steps[keep]], [ids[keep]]
 
     def _counts(self, steps, ids, k: int, role: str, lo: float, hi: float) -> np.ndarray:
@@ -280,7 +287,7 @@ class ChoiceSession:
             self.done = [True] * len(self.done)
             self.end_ms = t0 + cfg.hold_ms + cfg.iti_max_ms  # room for the last outcome window
             return
-        self.t0 = t0 + cfg.hold_ms + float(self.iti_rng.integers(cfg.iti_min_ms, cfg.iti_max_ms + 1))
+        self.t0 = t0 + cfg.hold_ms + float(self.iti_rng.integers(cfg.iti_min_ms, cfg.iti_max_ms + 1)) + cfg.cue_lead_ms
         self._offer(self.t0)
 
     def _finish_pending(self, steps, ids) -> None:
@@ -297,7 +304,8 @@ class ChoiceSession:
             k = row["individual"]
             n_da = self.layout[k]["da"][2]
             out = self._counts(steps, ids, k, "da", t0 + cfg.outcome_ms, t0 + cfg.outcome_ms + cfg.response_window_ms)
-            base = self._counts(steps, ids, k, "da", t0 - BASELINE_MS, t0)
+            cue = t0 - cfg.cue_lead_ms
+            base = self._counts(steps, ids, k, "da", cue - BASELINE_MS, cue)
             row["da_outcome_hz"] = float(out.sum() * 1000.0 / (n_da * cfg.response_window_ms))
             row["da_baseline_hz"] = float(base.sum() * 1000.0 / (n_da * BASELINE_MS))
             if k == 0:
@@ -310,7 +318,8 @@ class ChoiceSession:
         trial = {}
         for role in ("d1", "d2", "gpi", "thal", "da"):
             start, _, n = lay[role]
-            sel = (ids >= start) & (ids < start + n) & (steps >= t0 - 200) & (steps < t0 + self.cfg.hold_ms + 200)
+            sel = ((ids >= start) & (ids < start + n) & (steps >= t0 - self.cfg.cue_lead_ms - 200)
+                   & (steps < t0 + self.cfg.hold_ms + 200))
             trial[role] = (steps[sel] - t0, ids[sel] - start)
         self.rasters.append((t0, trial))
 
