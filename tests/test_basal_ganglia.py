@@ -29,7 +29,7 @@ def test_manipulations_change_what_they_name():
     assert set(rules.rec_sign) == {-1.0, 0.0, 1.0}  # D2, the critic's linear rules, D1
     d1_rule = rules.rec_sign == 1.0
     assert np.allclose(rules.rec_ec50[d1_rule], 3.0 * tonic) and np.allclose(rules.rec_ec50[~d1_rule & (rules.rec_sign != 0)],
-                                                                           0.3 * tonic)
+                                                                           1.0 * tonic)
     assert np.allclose(rules.da_ref[rules.rec_sign != 0], tonic)
     # D2 occupancy is shallow (Hill 0.5 by default), D1's is not; the D2 MSNs' excitability reads the same receptor
     assert np.allclose(rules.rec_hill[d1_rule], 1.0) and np.allclose(rules.rec_hill[rules.rec_sign == -1.0], 0.5)
@@ -45,7 +45,7 @@ def test_manipulations_change_what_they_name():
         assert np.allclose(w(net2.build(seed=1), name), factor * base[name])
     net2, _ = _loop(d2_antagonist=10.0)
     r2 = net2.build(seed=1).compiled.rules
-    assert np.allclose(r2.rec_ec50[r2.rec_sign == -1.0], 3.0 * tonic)  # 0.3 x tonic x dose ratio 10
+    assert np.allclose(r2.rec_ec50[r2.rec_sign == -1.0], 10.0 * tonic)  # 1.0 x tonic x dose ratio 10
     net2, bg2 = _loop(da_depletion=0.75, tonic_da=2.0)
     da = net2.population(bg2.critic.pop("da"))
     assert da.da_release == pytest.approx(0.25 * CRITIC.da_release)

@@ -35,11 +35,11 @@ al. 2008, Science 321:848). Dopamine also raises D1 and lowers D2 excitability
 the occupancy at the individual's own tonic concentration (the level its synapses have adapted
 to), so only phasic bursts and dips teach, as in Frank (2005), where Go and NoGo learning compare
 the phasic dopamine signal with the tonic one. Tonic changes act through the receptors instead:
-with release depleted, bursts add little D1 occupancy (less Go learning), and D2 receptors, no
-longer near saturation, respond to bursts and dips alike (measured: NoGo learning then moves to
-the rewarded options; see docs/experiments/probabilistic-selection.md); with tonic dopamine
-raised by a drug, D2 receptors stay nearly saturated through a dip, so dips no longer teach NoGo
-while bursts still teach Go. Receptor affinities (EC50) are fixed in units of the normal tonic concentration.
+with release depleted, bursts add little D1 occupancy (less Go learning), and D2 receptors, far
+from saturation, respond to bursts and dips alike (measured: NoGo learning then falls on the
+rewarded options; see docs/experiments/probabilistic-selection.md); with tonic dopamine raised by
+a drug, D2 receptors stay largely occupied through a dip, so dips teach NoGo less while bursts
+still teach Go. Receptor affinities (EC50) are fixed in units of the normal tonic concentration.
 With ``plasticity_reference="normal_tonic"`` the reference stays at the normal tonic occupancy
 instead, as Shen et al. (2008) found after dopamine depletion: plasticity becomes one-directional
 (D1 synapses only depress, D2 synapses only potentiate, whatever the outcome), and with raised
@@ -93,7 +93,7 @@ class BasalGangliaConfig(BaseModel):
     ctx_msn_tau_c_rise_ms: float = Field(200.0, ge=0, le=10_000,
                                          description="eligibility rise time of cortex -> MSN synapses (Yagishita et al. 2014)")
     d1_ec50_x_tonic: float = Field(3.0, gt=0, le=1e4, description="D1 half-occupancy concentration / tonic (low affinity)")
-    d2_ec50_x_tonic: float = Field(0.3, gt=0, le=1e4, description="D2 half-occupancy concentration / tonic (high affinity)")
+    d2_ec50_x_tonic: float = Field(1.0, gt=0, le=1e4, description="D2 half-occupancy concentration / tonic (high affinity)")
     d2_hill: float = Field(0.5, ge=0.1, le=10,
                            description="Hill coefficient of D2 occupancy (below 1: shallow, as agonist binding to D2 "
                                        "receptors in high- and low-affinity states; Sibley, De Lean & Creese 1982)")
