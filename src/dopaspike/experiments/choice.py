@@ -85,7 +85,8 @@ class ChoiceConfig(BasalGangliaConfig, PredictionCircuitConfig, ExperimentConfig
     cue_lead_ms: int = Field(0, ge=0, le=1000,
                              description="from the trial-start cue (the critic's cue) to the offer; 0 shows both at once")
     decision_ms: int = Field(300, ge=50, le=2000, description="from the offer to the read-out of the choice")
-    outcome_ms: int = Field(800, ge=100, le=1200, description="from the offer to the reward (cue_lead_ms + outcome_ms within the critic's chain)")
+    outcome_ms: int = Field(800, ge=100, le=1200,
+                            description="from the offer to the reward (cue_lead_ms + outcome_ms within the critic's chain)")
     hold_ms: int = Field(900, ge=100, le=5000, description="from the offer to the end of the chosen option's drive")
     iti_min_ms: int = Field(1000, ge=300, le=600_000, description="shortest inter-trial interval (after hold_ms)")
     iti_max_ms: int = Field(1500, ge=300, le=600_000, description="longest inter-trial interval")
