@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dopaspike.analysis.credit import balance_reward_rate, eligibility_kernel, occupancy, trial_credit
+from dopaspike.analysis.credit import balance_reward_rate, eligibility_kernel, trial_credit
+from dopaspike.core.models import DaReceptor
 
 
 def test_kernel_peaks_where_the_difference_of_exponentials_does():
@@ -21,17 +22,21 @@ def test_kernel_peaks_where_the_difference_of_exponentials_does():
 
 
 def _ode_credit(conc_fn, tonic, ec50, hill, sign, drive_until_ms, tau_c, tau_r, window_ms, h=0.05):
+    def occupancy(da):  # written out here, independent of DaReceptor
+        x = (da / ec50) ** hill
+        return x / (1.0 + x)
+
     """Reference: the eligibility as two leaky integrators of the pairing drive (their difference
     is the kernel convolved with the drive), stepped finely, times the occupancy change."""
     t_peak = np.log(tau_c / tau_r) * tau_c * tau_r / (tau_c - tau_r)
     k_max = np.exp(-t_peak / tau_c) - np.exp(-t_peak / tau_r)
     a = b = acc = 0.0
-    ref = occupancy(np.array([tonic]), ec50, hill)[0]
+    ref = occupancy(tonic)
     for t in np.arange(0.0, window_ms, h):
         drive = 1.0 if t < drive_until_ms else 0.0
         a += h * (drive - a / tau_c)
         b += h * (drive - b / tau_r)
-        acc += h * (a - b) / k_max * sign * (occupancy(np.array([conc_fn(t)]), ec50, hill)[0] - ref)
+        acc += h * (a - b) / k_max * sign * (occupancy(conc_fn(t)) - ref)
     return acc / 1000.0
 
 
@@ -49,14 +54,15 @@ def test_credit_matches_a_finely_stepped_reference_and_has_the_receptors_signs()
     burst = _burst_trace(t_ms, starts, 3.0)
     dip = _burst_trace(t_ms, starts, 0.2)
     common = dict(tonic=1.0, tau_c_ms=500.0, tau_rise_ms=200.0, window_ms=2000.0)
-    d1 = dict(ec50=3.0, hill=1.0, sign=1.0)
-    d2 = dict(ec50=1.0, hill=0.5, sign=-1.0)
+    d1 = dict(receptor=DaReceptor("d1", ec50=3.0))
+    d2 = dict(receptor=DaReceptor("d2", ec50=1.0, hill=0.5))
+    ref_args = {id(d1): (3.0, 1.0, 1.0), id(d2): (1.0, 0.5, -1.0)}  # ec50, hill, sign
     for conc, level in ((burst, 3.0), (dip, 0.2)):
         for rec in (d1, d2):
             for until in (900.0, 300.0):
                 got = trial_credit(conc, t_ms, starts, drive_until_ms=until, **common, **rec)
-                want = _ode_credit(lambda t, lv=level: lv if 800.0 <= t < 1000.0 else 1.0, 1.0, rec["ec50"], rec["hill"],
-                                   rec["sign"], until, 500.0, 200.0, 2000.0)
+                want = _ode_credit(lambda t, lv=level: lv if 800.0 <= t < 1000.0 else 1.0, 1.0, *ref_args[id(rec)],
+                                   until, 500.0, 200.0, 2000.0)
                 np.testing.assert_allclose(got, want, rtol=0.02)
     chosen = trial_credit(burst, t_ms, starts, drive_until_ms=900.0, **common, **d1)
     unchosen = trial_credit(burst, t_ms, starts, drive_until_ms=300.0, **common, **d1)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.models import DaReceptor
+
 
 def eligibility_kernel(tau_c_ms: float, tau_rise_ms: float, dt_ms: float, length_ms: float) -> np.ndarray:
     """The eligibility left ``t`` after one pairing, sampled at bin centres, peak scaled to 1.
@@ -34,16 +36,11 @@ def eligibility_kernel(tau_c_ms: float, tau_rise_ms: float, dt_ms: float, length
     return k / k.max()
 
 
-def occupancy(da: np.ndarray, ec50: float, hill: float = 1.0) -> np.ndarray:
-    """Receptor occupancy ``x^h / (1 + x^h)``, ``x = DA / ec50`` (as :class:`~dopaspike.core.models.DaReceptor`)."""
-    x = (np.maximum(np.asarray(da, float), 0.0) / ec50) ** hill
-    return x / (1.0 + x)
-
-
-def trial_credit(conc: np.ndarray, t_ms: np.ndarray, starts_ms: np.ndarray, *, tonic: float, ec50: float,
-                 hill: float = 1.0, sign: float = 1.0, drive_until_ms: float, tau_c_ms: float,
-                 tau_rise_ms: float = 0.0, window_ms: float = 2500.0) -> np.ndarray:
-    """Per trial, ``integral c(t) * sign * (occ(DA) - occ(tonic)) dt`` in seconds.
+def trial_credit(conc: np.ndarray, t_ms: np.ndarray, starts_ms: np.ndarray, *, receptor: DaReceptor, tonic: float,
+                 drive_until_ms: float, tau_c_ms: float, tau_rise_ms: float = 0.0,
+                 window_ms: float = 2500.0) -> np.ndarray:
+    """Per trial, ``integral c(t) * sign * (occ(DA) - occ(tonic)) dt`` in seconds, with the
+    occupancy and sign of ``receptor`` (its ``ec50`` in the units of ``conc``).
 
     ``conc`` is one region's concentration sampled at ``t_ms`` (evenly spaced bins); each trial
     starts (the offer) at an entry of ``starts_ms``, and its eligibility builds from constant
@@ -59,12 +56,12 @@ def trial_credit(conc: np.ndarray, t_ms: np.ndarray, starts_ms: np.ndarray, *, t
     centres = np.arange(n) * dt + dt / 2
     drive = (centres < drive_until_ms).astype(float)
     elig = np.convolve(drive, eligibility_kernel(tau_c_ms, tau_rise_ms, dt, window_ms))[:n] * dt
-    ref = occupancy(np.array([tonic]), ec50, hill)[0]
+    ref = receptor.occupancy(float(tonic))
     out = np.full(len(starts_ms), np.nan)
     for i, t0 in enumerate(np.asarray(starts_ms, float)):
         k = int(np.searchsorted(t_ms, t0))
         if k + n <= conc.size:
-            dev = sign * (occupancy(conc[k:k + n], ec50, hill) - ref)
+            dev = receptor.sign * (receptor.occupancy(np.maximum(conc[k:k + n], 0.0)) - ref)
             out[i] = float(dev @ elig) * dt / 1000.0
     return out
 
