@@ -91,7 +91,7 @@ class BanditSession(ChoiceSession):
                 else float("nan") for role in ("d1", "d2") for part, sel in (("first", first), ("scored", scored))}
         return {**rate,
             "p_best_scored": float(np.mean(tab["chose_best"][mine][scored])) if scored.any() else float("nan"),
-            "p_best_first": float(np.mean(tab["chose_best"][mine][trial < cfg.score_trials])),
+            "p_best_first": float(np.mean(tab["chose_best"][mine][first])) if first.any() else float("nan"),
             "entropy_bits_scored": float(choice_entropy(actions[scored], cfg.k)) if scored.any() else float("nan"),
             "reward_rate": float(np.mean(tab["reward"][mine])),
             "n_trials": int(mine.sum()),
