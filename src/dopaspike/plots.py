@@ -412,3 +412,80 @@ def choose_avoid_bars(per_condition: dict) -> Figure:
     ax.set(xticks=x, xticklabels=conds, ylabel="accuracy on novel pairs", ylim=(0, 1))
     ax.legend(frameon=False, fontsize=7)
     return fig
+
+
+def two_afc_phase_fractions(per_condition: dict, min_sessions: int) -> Figure:
+    """Per condition of the two-afc experiment: each individual's longest one-sided phase (dots)
+    and the fraction of individuals whose longest lasts >= ``min_sessions`` sessions (bars)."""
+    fig, ax = _figure(size=(5.2, 3.4))
+    names = list(per_condition)
+    for i, cond in enumerate(names):
+        longest = np.asarray(per_condition[cond]["longest_one_sided"], float)
+        ax.bar(i, np.mean(longest >= min_sessions) * max(longest.max(initial=1), 1), color="0.85", width=0.6)
+        jitter = (np.arange(longest.size) % 7 - 3) * 0.05
+        ax.plot(i + jitter, longest, "o", ms=3, color="C0", alpha=0.7)
+        ax.text(i, longest.max(initial=0) + 0.5, f"{np.mean(longest >= min_sessions):.0%} >= {min_sessions}",
+                ha="center", fontsize=7)
+    ax.set_xticks(range(len(names)), names)
+    ax.set(ylabel="longest one-sided phase (sessions)",
+           title="bar: fraction with a long one-sided phase (scaled to the tallest dot)")
+    ax.title.set_fontsize(7)
+    return fig
+
+
+def two_afc_opto_probe(probe: dict) -> Figure:
+    """The optogenetic probe: per arm, the change of each dopamine subpopulation's weights (left)
+    and of the accuracy on each side (right), mean and individuals, relative to the probe in
+    which nothing teaches."""
+    fig, (ax_w, ax_a) = _figure(1, 2, size=(8.0, 3.4))
+    arms = list(probe["arms"])
+    width = 0.25
+    for j, sub in enumerate(("left", "right", "shared")):
+        vals = [np.asarray(probe["arms"][a][f"weight_change_{sub}"]) for a in arms]
+        ax_w.bar(np.arange(len(arms)) + (j - 1) * width, [v.mean() for v in vals], width, label=f"{sub} weights")
+    ax_w.set_xticks(range(len(arms)), arms)
+    ax_w.set(ylabel="weight change (norm)", title="what each manipulation changes")
+    ax_w.legend(frameon=False, fontsize=7)
+    for j, side in enumerate(("left", "right")):
+        vals = [np.asarray(probe["arms"][a][f"accuracy_change_{side}"]) for a in arms]
+        ax_a.bar(np.arange(len(arms)) + (j - 0.5) * width, [v.mean() for v in vals], width,
+                 label=f"{side}-grating trials")
+    ax_a.axhline(0, color="0.5", lw=0.6)
+    ax_a.set_xticks(range(len(arms)), arms)
+    ax_a.set(ylabel="change of P(correct)", title="effect on the choices")
+    ax_a.legend(frameon=False, fontsize=7)
+    return fig
+
+
+def two_afc_fixed_points(association, fixed_points: dict, longest) -> Figure:
+    """The heterogeneous cohort's trajectories in the plane of the two associations (left, right;
+    one point per session end), and, for the analysed individuals, the fixed points found (open
+    circle saddle, filled stable, x flat), the slow point reached from its longest one-sided phase
+    (open diamond) and the learning speed per session."""
+    fig, (ax, ax_s) = _figure(1, 2, size=(9.0, 4.0))
+    assoc = np.asarray(association)
+    for k in range(assoc.shape[0]):
+        ax.plot(assoc[k, :, 0], assoc[k, :, 1], color="0.75", lw=0.6, zorder=1)
+    marker = {"saddle": dict(marker="o", mfc="none"), "stable": dict(marker="o"), "flat": dict(marker="x"),
+              "unstable": dict(marker="^", mfc="none")}
+    for i, row in enumerate(fixed_points["individuals"]):
+        k, color = row["individual"], f"C{i % 10}"
+        ax.plot(assoc[k, :, 0], assoc[k, :, 1], "-", color=color, lw=1.2, zorder=2,
+                label=f"individual {k} (longest one-sided {longest[k]})")
+        ax.annotate("", xy=assoc[k, -1], xytext=assoc[k, -2], arrowprops=dict(arrowstyle="->", color=color))
+        for f in row["fixed_points"]:
+            ax.plot(*f["association"], ls="none", ms=7, color=color, zorder=3, **marker.get(f["kind"], {}))
+        for sp in row.get("slow_points", []):
+            ax.plot(*sp["association"], ls="none", marker="D", ms=5, mfc="none", color=color, zorder=3)
+        ax_s.semilogy(np.arange(1, len(row["speed"]) + 1), row["speed"], color=color)
+        one_sided = [j + 1 for j, lab in enumerate(row["labels"]) if lab in ("left_only", "right_only")]
+        ax_s.plot(one_sided, [row["speed"][j - 1] for j in one_sided if j - 1 < len(row["speed"])], "s", ms=3, color=color)
+    ax.axhline(0, color="0.5", lw=0.5)
+    ax.axvline(0, color="0.5", lw=0.5)
+    ax.set(xlabel="left association (logit per unit contrast)", ylabel="right association",
+           title="trajectories, fixed points (o saddle, ● stable, x flat), slow points (◇)")
+    ax.title.set_fontsize(8)
+    ax.legend(frameon=False, fontsize=6)
+    ax_s.set(xlabel="session", ylabel="learning speed |F| / learning rate", title="speed; squares: one-sided sessions")
+    ax_s.title.set_fontsize(8)
+    return fig

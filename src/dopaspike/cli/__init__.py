@@ -4,6 +4,8 @@ the library. One module per command group; each registers itself on :data:`app`.
 from __future__ import annotations
 
 from . import bench as _bench  # noqa: F401  (registers `bench`)
+from . import cohort as _cohort  # noqa: F401  (registers `cohort`)
+from . import compare as _compare  # noqa: F401  (registers `compare`)
 from . import config as _config  # noqa: F401  (registers `config`)
 from . import export as _export  # noqa: F401  (registers `export`)
 from . import report as _report  # noqa: F401  (registers `report`)

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core.errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,13 @@ class Experiment:
     start: Callable[[Any, int], Session]
     figures: Callable[[Results], dict]
     checks: Callable[[Results], dict[str, Check]]
-
+    #: Cohorts (:mod:`dopaspike.cohort`): one run's tidy per-trial columns (same-length 1-D
+    #: arrays). None: the run's ``trials/`` data, else one row of its scalar metrics and checks.
+    table: Callable[[Results], dict[str, np.ndarray]] | None = None
+    #: Figures of a whole cohort from its tidy table (None: a generic learning curve or histograms).
+    cohort_figures: Callable[[pd.DataFrame], dict] | None = None
+    #: Checks of a whole cohort from its tidy table, recorded in the cohort's ``cohort.json``.
+    cohort_checks: Callable[[pd.DataFrame], dict[str, Check]] | None = None
 
     def run(self, config: Any, seed: int = 0, progress: Callable[[float], None] | None = None) -> Results:
         """Run to the end (or to Ctrl-C) in this process; ``progress(model_ms_reached)``."""
@@ -95,6 +105,7 @@ EXPERIMENT_MODULES = (
     "bandit",
     "reversal",
     "probabilistic_selection",
+    "two_afc",
 )
 
 

@@ -56,7 +56,9 @@ in ``env.offered()``), the reward is 0 or 1, ``info["trial"]`` is the trial's re
 :class:`~dopaspike.tasks.choice.Bandit` (k-armed, optionally restless),
 :class:`~dopaspike.tasks.choice.Reversal` (probabilistic reversal learning, Cools et al. 2002) and
 :class:`~dopaspike.tasks.choice.ProbabilisticSelection` (Frank, Seeberger & O'Reilly 2004), registered as
-``dopaspike/Bandit-v0``, ``dopaspike/Reversal-v0`` and ``dopaspike/ProbabilisticSelection-v0``.
+``dopaspike/Bandit-v0``, ``dopaspike/Reversal-v0`` and ``dopaspike/ProbabilisticSelection-v0``; and
+:class:`~dopaspike.tasks.two_afc.TwoAFC`, the 2-alternative visual decision task of Liebana et al. 2025
+(``dopaspike/TwoAFC-v0``).
 """
 
 from __future__ import annotations
@@ -78,12 +80,13 @@ from .choice import (
 )
 from .classical_conditioning import Presentation, StimulusGroupConditioning, StimulusGroupConfig
 from .pavlovian import TRIAL_TYPES, PavlovianConditioning, PavlovianConfig, PavlovianTrial
+from .two_afc import TwoAFC, TwoAFCConfig, TwoAFCTrial
 
 __all__ = [
     "EVENT_KINDS", "TRIAL_TYPES", "Bandit", "BanditConfig", "BanditTrial", "ChoiceTask", "Event", "PavlovianConditioning",
     "PavlovianConfig", "PavlovianTrial", "Presentation", "ProbabilisticSelection", "ProbabilisticSelectionConfig",
     "Reversal", "ReversalConfig", "ReversalTrial", "ScheduledTask", "SelectionTrial", "Span", "StimulusGroupConditioning",
-    "StimulusGroupConfig", "TrialRecord",
+    "StimulusGroupConfig", "TrialRecord", "TwoAFC", "TwoAFCConfig", "TwoAFCTrial",
 ]
 
 ENV_IDS = {
@@ -92,6 +95,7 @@ ENV_IDS = {
     "dopaspike/Bandit-v0": "dopaspike.tasks.choice:Bandit",
     "dopaspike/Reversal-v0": "dopaspike.tasks.choice:Reversal",
     "dopaspike/ProbabilisticSelection-v0": "dopaspike.tasks.choice:ProbabilisticSelection",
+    "dopaspike/TwoAFC-v0": "dopaspike.tasks.two_afc:TwoAFC",
 }
 for _id, _entry in ENV_IDS.items():
     if _id not in gymnasium.registry:  # importing twice must not re-register (gymnasium would warn)

@@ -1,0 +1,243 @@
+"""Rate version of the two-afc learner: a deep network taught by heterogeneous dopamine signals.
+
+Liebana S, ..., Saxe A, Lak A (2025) Dopamine encodes deep network teaching signals for individual
+learning trajectories. Cell 188:3789-3805. Their model: a network with a hidden layer, trained by
+gradient descent on reward, whose teaching signals are heterogeneous (dopamine subpopulations each
+update a subset of the association weights); dorsolateral-striatum dopamine behaved as a partial,
+stimulus-based reward prediction error that drives learning only for the stimuli used in the
+decision. Deep networks trained by gradient descent learn in stages separated by plateaus near
+saddle points (Saxe, McClelland & Ganguli 2014, ICLR, arXiv:1312.6120); shallow ones do not.
+
+This module holds a vectorised cohort of such learners (one row per individual):
+
+* input ``x = contrast_gain * (c_left, c_right)`` (the two gratings' contrasts);
+* hidden layer ``h = relu(W x)`` of ``n_hidden`` units, every unit receiving *both* stimuli through
+  positive, overlapping initial weights (``input_weight`` with a relative spread of
+  ``input_weight_cv``): a shared, visually driven representation, as in striatal neurons that
+  respond to either grating;
+* choice: ``P(right) = sigmoid(b + v . h)``, ``v`` small at the start (``output_weight_sd``), ``b``
+  the individual's initial side bias (``bias_sd``);
+* teaching: on a trial showing the grating on side ``s``, the dopamine subpopulation of that side
+  carries ``g_s * (r - V) * (a - p)`` (reward ``r``, learned expected reward ``V``, choice ``a``,
+  ``p = P(right)``: the reward prediction error times the policy's score, Williams 1992, Mach
+  Learn 8:229). It teaches the first-layer weights of its own stimulus (through the back-propagated
+  factor ``v``, which is what makes the signal *partial*: a stimulus that drives no choice is not
+  learned from) and the hidden-to-choice weights used on the trial. On zero-contrast trials both
+  subpopulations carry it, with the mean gain. ``teaching = "heterogeneous"`` draws each
+  individual's two gains ``g_left, g_right`` from a log-normal distribution (``gain_sd``);
+  ``"uniform"`` gives every subpopulation of every individual gain 1 (one, homogeneous teaching
+  signal);
+* ``depth = "shallow"``: no hidden layer, ``P(right) = sigmoid(b + A_right x_right - A_left
+  x_left)`` with the same teaching signals (the control without saddles);
+* optogenetics: ``opto(side, amount)`` adds ``amount * (a - p)`` to that side's subpopulation alone
+  at the time of the choice (stimulating dopamine neurons at choice reinforces the choice made,
+  Liebana et al. 2025), whatever the reward.
+
+Every update is ``lr * (teaching * gradient of the choice logit - weight_decay * weight)``; the
+weight decay keeps the expert state a finite fixed point of the mean-field dynamics
+(:mod:`dopaspike.analysis.fixed_points`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from scipy import special
+
+SIDES = ("left", "right")
+
+
+class RateParameters(BaseModel):
+    """The rate network's parameters, apart from its depth and kind of teaching."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    gain_sd: float = Field(0.7, ge=0, le=3, description="SD of the log of each side's dopamine gain (heterogeneous teaching)")
+    n_hidden: int = Field(8, ge=1, le=256, description="hidden units")
+    contrast_gain: float = Field(2.0, gt=0, le=100, description="input per unit contrast")
+    input_weight: float = Field(0.5, ge=0, le=10, description="mean initial stimulus-to-hidden weight (both stimuli)")
+    input_weight_cv: float = Field(0.3, ge=0, le=3, description="relative SD of the initial stimulus-to-hidden weights")
+    output_weight_sd: float = Field(0.05, ge=0, le=10, description="SD of the initial hidden-to-choice weights")
+    bias_sd: float = Field(0.3, ge=0, le=10, description="SD of the initial side bias (logit) across individuals")
+    learning_rate: float = Field(0.01, gt=0, le=10, description="learning rate of the association weights, per trial")
+    bias_learning_rate: float = Field(0.001, ge=0, le=10, description="learning rate of the side bias, per trial")
+    value_rate: float = Field(0.05, gt=0, le=1, description="rate at which the expected reward V tracks the reward")
+    weight_decay: float = Field(1e-3, ge=0, le=1, description="decay of every weight, per unit learning rate")
+
+
+class RateLearnerConfig(RateParameters):
+    """The rate network and its teaching signals (see the module docstring)."""
+
+    depth: Literal["deep", "shallow"] = Field("deep", description="deep: a hidden layer; shallow: stimulus-to-choice weights")
+    teaching: Literal["heterogeneous", "uniform"] = Field(
+        "heterogeneous", description="heterogeneous: each side's dopamine gain drawn per individual; uniform: all gains 1")
+
+
+@dataclass
+class RateCohort:
+    """The state of ``n`` learners (arrays with one row per individual); picklable."""
+
+    config: RateLearnerConfig
+    W: np.ndarray  # (n, n_hidden, 2) stimulus -> hidden, columns (left, right)
+    v: np.ndarray  # (n, n_hidden) hidden -> choice logit
+    A: np.ndarray  # (n, 2) shallow: association of (left, right), positive = correct
+    b: np.ndarray  # (n,) side bias (logit of right)
+    V: np.ndarray  # (n,) expected reward
+    gains: np.ndarray  # (n, 2) dopamine gain of the (left, right) subpopulation
+
+    @classmethod
+    def create(cls, config: RateLearnerConfig, rngs: list[np.random.Generator]) -> RateCohort:
+        """One learner per generator, each drawing its own initial weights, bias and gains."""
+        c = config
+        W, v, A, b, gains = [], [], [], [], []
+        for g in rngs:
+            W.append(c.input_weight * (1.0 + c.input_weight_cv * g.standard_normal((c.n_hidden, 2))))
+            v.append(g.normal(0.0, c.output_weight_sd, c.n_hidden))
+            A.append(g.normal(0.0, c.output_weight_sd, 2))
+            b.append(g.normal(0.0, c.bias_sd))
+            gl = np.exp(g.normal(0.0, c.gain_sd, 2))
+            gains.append(gl if c.teaching == "heterogeneous" else np.ones(2))
+        n = len(rngs)
+        return cls(c, np.array(W).reshape(n, c.n_hidden, 2), np.array(v).reshape(n, c.n_hidden), np.array(A).reshape(n, 2),
+                   np.array(b, float), np.full(n, 0.5), np.array(gains).reshape(n, 2))
+
+    @property
+    def n(self) -> int:
+        return self.b.size
+
+    def inputs(self, signed_contrast: np.ndarray) -> np.ndarray:
+        """(n, 2) input ``contrast_gain * (c_left, c_right)``."""
+        s = np.asarray(signed_contrast, float)
+        return self.config.contrast_gain * np.stack([np.maximum(-s, 0.0), np.maximum(s, 0.0)], axis=-1)
+
+    def logit(self, signed_contrast: np.ndarray) -> np.ndarray:
+        """Choice logit (of right) of each individual for its trial's signed contrast."""
+        x = self.inputs(signed_contrast)
+        if self.config.depth == "shallow":
+            return self.b + self.A[:, 1] * x[:, 1] - self.A[:, 0] * x[:, 0]
+        h = np.maximum(np.einsum("nhk,nk->nh", self.W, x), 0.0)
+        return self.b + np.einsum("nh,nh->n", self.v, h)
+
+    def p_right(self, signed_contrast: np.ndarray) -> np.ndarray:
+        return special.expit(self.logit(signed_contrast))
+
+    def teaching_gain(self, signed_contrast: np.ndarray) -> np.ndarray:
+        """(n, 2) how much of the trial's teaching signal each subpopulation carries: the shown
+        side's gain on that side, both gains halved on zero-contrast trials."""
+        s = np.asarray(signed_contrast, float)
+        out = np.zeros((self.n, 2))
+        out[:, 0] = np.where(s < 0, self.gains[:, 0], np.where(s == 0, 0.5 * self.gains[:, 0], 0.0))
+        out[:, 1] = np.where(s > 0, self.gains[:, 1], np.where(s == 0, 0.5 * self.gains[:, 1], 0.0))
+        return out
+
+    def learn(self, signed_contrast: np.ndarray, choice_right: np.ndarray, reward: np.ndarray,
+              opto: np.ndarray | None = None, *, from_reward: bool = True) -> np.ndarray:
+        """Update every individual after its trial; returns the reward prediction error ``r - V``.
+
+        ``opto``: (n, 2) extra dopamine of the (left, right) subpopulation at the choice (0: none).
+        ``from_reward=False``: the outcome teaches nothing (and ``V`` stays): only ``opto`` and the
+        weight decay change the weights (an optogenetic probe without reward).
+        """
+        c = self.config
+        x = self.inputs(signed_contrast)
+        a = np.asarray(choice_right, float)
+        p = self.p_right(signed_contrast)
+        rpe = np.asarray(reward, float) - self.V
+        if from_reward:
+            self.V += c.value_rate * rpe
+        da = self.teaching_gain(signed_contrast) * (rpe if from_reward else np.zeros_like(rpe))[:, None]
+        if opto is not None:
+            da = da + np.asarray(opto, float)
+        score = (a - p)[:, None]  # d log P(choice) / d logit
+        dW, dv, dA, db = self.increments(x, da * score)
+        lr, lam = c.learning_rate, c.weight_decay
+        self.W += lr * (dW - lam * self.W)
+        self.v += lr * (dv - lam * self.v)
+        self.A += lr * (dA - lam * self.A)
+        self.b += c.bias_learning_rate * (db - lam * self.b)
+        return rpe
+
+    def increments(self, x: np.ndarray, teach: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Weight changes per unit learning rate (before decay) for inputs ``x`` (n, 2) and each
+        subpopulation's teaching signal ``teach`` (n, 2): subpopulation ``s`` teaches the weights of
+        stimulus ``s``; the hidden-to-choice weights and the bias get the sum of both.
+
+        Returns ``(dW, dv, dA, db)``; the parts a network of this depth does not have are zero."""
+        total = teach.sum(axis=1)
+        dW, dv, dA = np.zeros_like(self.W), np.zeros_like(self.v), np.zeros_like(self.A)
+        if self.config.depth == "shallow":
+            dA = teach * x * np.array([-1.0, 1.0])  # d logit / d A = (-x_left, +x_right)
+        else:
+            pre = np.einsum("nhk,nk->nh", self.W, x)
+            back = self.v * (pre > 0)  # d logit / d pre-activation
+            dW = back[:, :, None] * (teach * x)[:, None, :]
+            dv = total[:, None] * np.maximum(pre, 0.0)
+        return dW, dv, dA, total
+
+    def association(self) -> np.ndarray:
+        """(n, 2) each side's association: how much its grating at contrast 1 moves the logit toward the
+        correct side, (left, right)."""
+        return np.stack([self.b - self.logit(np.full(self.n, -1.0)), self.logit(np.full(self.n, 1.0)) - self.b], axis=1)
+
+    def subset_weights(self) -> dict[str, np.ndarray]:
+        """The weights each subpopulation teaches, per individual: ``left`` and ``right`` (the
+        first-layer weights of each stimulus, or the shallow associations) and ``shared``
+        (hidden-to-choice weights; empty for shallow)."""
+        if self.config.depth == "shallow":
+            return {"left": self.A[:, :1].copy(), "right": self.A[:, 1:].copy(), "shared": np.zeros((self.n, 0))}
+        return {"left": self.W[:, :, 0].copy(), "right": self.W[:, :, 1].copy(), "shared": self.v.copy()}
+
+    def copy(self) -> RateCohort:
+        return RateCohort(self.config, self.W.copy(), self.v.copy(), self.A.copy(), self.b.copy(), self.V.copy(),
+                          self.gains.copy())
+
+    # -- flat parameters, for the fixed-point analysis -------------------------------------
+    def params(self, k: int) -> np.ndarray:
+        """Individual ``k``'s learned parameters as one vector (W, v, b; shallow: A, b)."""
+        if self.config.depth == "shallow":
+            return np.concatenate([self.A[k], [self.b[k]]])
+        return np.concatenate([self.W[k].ravel(), self.v[k], [self.b[k]]])
+
+    def set_params(self, k: int, theta: np.ndarray) -> None:
+        """Set individual ``k``'s learned parameters from a vector laid out as :meth:`params`."""
+        theta = np.asarray(theta, float)
+        if self.config.depth == "shallow":
+            self.A[k], self.b[k] = theta[:2], theta[2]
+            return
+        nw = self.W[k].size
+        self.W[k] = theta[:nw].reshape(self.W[k].shape)
+        self.v[k] = theta[nw:nw + self.v.shape[1]]
+        self.b[k] = theta[-1]
+
+    def individual(self, k: int) -> RateCohort:
+        """A cohort of one: a copy of individual ``k``."""
+        sl = slice(k, k + 1)
+        return RateCohort(self.config, self.W[sl].copy(), self.v[sl].copy(), self.A[sl].copy(), self.b[sl].copy(),
+                          self.V[sl].copy(), self.gains[sl].copy())
+
+    def mean_field(self, levels: np.ndarray) -> np.ndarray:
+        """(n, P) expected change of :meth:`params` per trial, stimuli drawn uniformly from ``levels``.
+
+        For a trial of signed contrast ``c != 0`` the expected teaching signal ``E[(r - V)(a - p)]`` is
+        ``sign(c) p (1 - p)`` whatever ``V`` (E[a - p] = 0), and 0 on zero-contrast trials (reward
+        independent of the choice); the expected change is that times the gradient, averaged over
+        ``levels``, minus the weight decay."""
+        c = self.config
+        levels = np.asarray(levels, float)
+        dW, dv, dA, db = np.zeros_like(self.W), np.zeros_like(self.v), np.zeros_like(self.A), np.zeros_like(self.b)
+        for s in levels:
+            sv = np.full(self.n, s)
+            p = self.p_right(sv)
+            signal = np.sign(s) * p * (1.0 - p)
+            inc = self.increments(self.inputs(sv), self.teaching_gain(sv) * signal[:, None])
+            dW, dv, dA, db = dW + inc[0], dv + inc[1], dA + inc[2], db + inc[3]
+        m = levels.size
+        lr, lam = c.learning_rate, c.weight_decay
+        dW, dv, dA = lr * (dW / m - lam * self.W), lr * (dv / m - lam * self.v), lr * (dA / m - lam * self.A)
+        db = c.bias_learning_rate * (db / m - lam * self.b)
+        if c.depth == "shallow":
+            return np.concatenate([dA, db[:, None]], axis=1)
+        return np.concatenate([dW.reshape(self.n, -1), dv, db[:, None]], axis=1)

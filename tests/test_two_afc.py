@@ -1,0 +1,218 @@
+"""The two-afc task, the rate learner with heterogeneous dopamine teaching, its fixed points, and
+the two-afc experiment (Liebana et al. 2025)."""
+
+from __future__ import annotations
+
+import pickle
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from dopaspike.analysis import fixed_points as fp
+from dopaspike.core import rng
+from dopaspike.core.errors import ConfigError
+from dopaspike.experiments import get
+from dopaspike.experiments.two_afc import TwoAFCExperimentConfig, _sequence
+from dopaspike.models.two_afc_rate import RateCohort, RateLearnerConfig
+from dopaspike.tasks import TwoAFC
+
+LEVELS = np.array([-0.5, -0.25, 0.0, 0.25, 0.5])
+
+
+# ------------------------------------------------------------------------------------ the task
+def test_task_is_a_gymnasium_env_drawn_at_reset():
+    env = gym.make("dopaspike/TwoAFC-v0", n_sessions=2, trials_per_session=50)
+    check_env(env.unwrapped, skip_render_check=True)
+    a, b = TwoAFC(n_sessions=2, trials_per_session=50), TwoAFC(n_sessions=2, trials_per_session=50)
+    a.reset(seed=3)
+    b.reset(seed=3)
+    seq_a = [a.step(i % 2)[4]["trial"].signed_contrast for i in range(100)]
+    seq_b = [b.step(1)[4]["trial"].signed_contrast for _ in range(100)]
+    assert seq_a == seq_b  # the stimuli do not depend on the choices
+
+
+def test_task_rewards_the_grating_side_and_half_of_zero_contrast():
+    env = TwoAFC(n_sessions=20, trials_per_session=200)
+    env.reset(seed=1)
+    rows = []
+    done = False
+    while not done:
+        s = env.signed_contrast
+        obs_before = env._observation()
+        assert obs_before[0] == max(-s, 0.0) and obs_before[1] == max(s, 0.0)
+        _, r, done, _, info = env.step(1)  # always right
+        rows.append((s, r, info["trial"].session))
+    s, r, ses = map(np.array, zip(*rows))
+    assert np.all(r[s > 0] == 1) and np.all(r[s < 0] == 0)
+    zero = r[s == 0]
+    # Binomial(n, 1/2) within its 99.9 % band
+    assert abs(zero.sum() - zero.size / 2) <= 3.29 * np.sqrt(zero.size / 4)
+    assert set(np.unique(s)) == {-0.5, -0.25, 0.0, 0.25, 0.5}
+    assert ses[0] == 1 and ses[-1] == 20 and np.all(np.bincount(ses)[1:] == 200)
+
+
+@pytest.mark.parametrize("bad, field", [({"contrasts": (0.5, 0.5)}, "contrasts"), ({"contrasts": (1.5,)}, "contrasts"),
+                                        ({"n_sessions": 0}, "n_sessions"), ({"trials_per_session": 0}, "trials_per_session")])
+def test_task_rejects_bad_config(bad, field):
+    with pytest.raises(ConfigError, match=field):
+        TwoAFC(**bad)
+
+
+# ------------------------------------------------------------------------------- the learner
+def _cohort(n=3, **kw) -> RateCohort:
+    return RateCohort.create(RateLearnerConfig(**kw), [rng.stream(5, f"i{k}") for k in range(n)])
+
+
+@pytest.mark.parametrize("depth", ["deep", "shallow"])
+def test_mean_field_is_the_expected_update(depth):
+    """``mean_field`` against the exact expectation of ``learn`` over stimuli, choices and rewards."""
+    coh = _cohort(depth=depth, output_weight_sd=0.5, bias_sd=0.5)
+    expected = np.zeros((coh.n, coh.params(0).size))
+    for s in LEVELS:
+        sv = np.full(coh.n, s)
+        p = coh.p_right(sv)
+        for a in (0, 1):
+            pa = np.where(a == 1, p, 1 - p)
+            rewards = [(1.0, 0.5), (0.0, 0.5)] if s == 0 else [(float((s > 0) == (a == 1)), 1.0)]
+            for r, pr in rewards:
+                c = coh.copy()
+                c.learn(sv, np.full(coh.n, a), np.full(coh.n, r))
+                delta = np.stack([c.params(k) - coh.params(k) for k in range(coh.n)])
+                expected += (pa * pr)[:, None] * delta / LEVELS.size
+    assert np.allclose(coh.mean_field(LEVELS), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_each_subpopulation_teaches_only_its_stimulus_weights():
+    coh = _cohort(n=4)
+    before = coh.subset_weights()
+    c = coh.copy()
+    opto = np.zeros((4, 2))
+    opto[:, 0] = 1.0
+    s = np.array([-0.5, -0.25, 0.5, 0.0])  # left, left, right, zero
+    c.learn(s, np.array([0, 1, 1, 0]), np.zeros(4), opto, from_reward=False)
+    decay = 1.0 - c.config.learning_rate * c.config.weight_decay
+    after = c.subset_weights()
+    assert np.allclose(after["right"], before["right"] * decay)  # the right subpopulation was not stimulated
+    changed = ~np.isclose(after["left"], before["left"] * decay).all(axis=1)
+    assert changed.tolist() == [True, True, False, False]  # only where the left grating was used in the choice
+    # a reward teaches through the subpopulation of the grating shown
+    c = coh.copy()
+    c.learn(s, np.array([0, 0, 1, 1]), np.array([1.0, 1.0, 1.0, 1.0]))
+    after = c.subset_weights()
+    assert not np.allclose(after["left"][:2], before["left"][:2] * decay)
+    assert not np.allclose(after["right"][2], before["right"][2] * decay)
+
+
+def test_uniform_teaching_has_unit_gains_and_heterogeneous_differs_by_side():
+    assert np.all(_cohort(n=5, teaching="uniform").gains == 1.0)
+    g = _cohort(n=50, gain_sd=0.7).gains
+    assert np.all(g > 0) and np.std(np.log(g)) == pytest.approx(0.7, rel=0.3)
+
+
+def test_zero_weights_are_a_fixed_point_with_a_bias_toward_the_stronger_teacher():
+    """Zero weights give no hidden activity and no gradient for them. With one homogeneous teaching
+    signal the origin is a fixed point; with heterogeneous gains the bias is pushed toward the side
+    of the stronger subpopulation, so the fixed point has zero weights and a bias of that sign."""
+    uni = _cohort(n=1, teaching="uniform")
+    zero = np.zeros(uni.params(0).size)
+    assert np.linalg.norm(fp.velocity(uni, zero, LEVELS)) == 0.0
+    het = _cohort(n=1)
+    assert het.gains[0, 0] != het.gains[0, 1]
+    points = fp.find_fixed_points(het, zero, LEVELS)
+    assert len(points) == 1 and points[0].residual < 1e-6
+    theta = points[0].theta
+    assert np.all(theta[:-1] == 0.0)
+    assert np.sign(theta[-1]) == np.sign(het.gains[0, 1] - het.gains[0, 0])  # b > 0: toward right
+
+
+def test_shallow_learner_has_one_stable_expert_fixed_point():
+    one = _cohort(n=1, depth="shallow")
+    starts = np.array([[0.0, 0.0, 0.0], [3.0, -1.0, 2.0], [-2.0, 4.0, -1.0]])
+    points = fp.find_fixed_points(one, starts, LEVELS)
+    assert len(points) == 1
+    assert points[0].kind == "stable" and points[0].label == "both"
+
+
+def test_slow_point_is_slower_than_its_start():
+    one = _cohort(n=1, output_weight_sd=0.5)
+    sp = fp.find_slow_point(one, one.params(0), LEVELS, max_iter=50)
+    assert sp.speed <= sp.start_speed
+
+
+# ------------------------------------------------------------------------------ the experiment
+SMALL = dict(n_individuals=4, n_sessions=4, trials_per_session=50, probe_session=2, probe_trials=20,
+             fixed_point_individuals=1, min_phase_sessions=2)
+
+
+def test_experiment_same_seed_same_result_and_checks():
+    exp = get("two-afc")
+    cfg = TwoAFCExperimentConfig(**SMALL)
+    a, b = exp.run(cfg, seed=2), exp.run(cfg, seed=2)
+    for key in ("trials/choice_right", "trials/signed_contrast", "learner_heterogeneous/params"):
+        assert np.array_equal(a.data[key], b.data[key])
+    assert not np.array_equal(a.data["trials/choice_right"], exp.run(cfg, seed=3).data["trials/choice_right"])
+    checks = exp.checks(a)
+    assert {"learns", "one_sided_phase_in_most", "uniform_lacks_long_one_sided_phases", "early_strategy_predicts_late",
+            "opto_updates_only_its_associations", "plateaus_near_fixed_points"} <= set(checks)
+    assert checks["opto_updates_only_its_associations"].passed
+    n = cfg.n_individuals * len(cfg.conditions) * cfg.n_trials
+    assert a.data["trials/choice_right"].size == n
+    pickle.loads(pickle.dumps(exp.start(cfg, 0)))  # a session can be checkpointed
+
+
+def test_experiment_chunking_does_not_change_the_result():
+    exp = get("two-afc")
+    cfg = TwoAFCExperimentConfig(**{**SMALL, "conditions": ("heterogeneous",), "fixed_point_individuals": 0})
+    whole = exp.run(cfg, seed=1)
+    s = exp.start(cfg, 1)
+    while s.sim.t_ms < s.end_ms:
+        s.sim.run(7000.0, chunk_ms=3000.0)
+    parts = s.results("complete")
+    assert np.array_equal(whole.data["trials/choice_right"], parts.data["trials/choice_right"])
+
+
+@pytest.mark.parametrize("bad, field", [({"probe_session": 9, "n_sessions": 4}, "probe_session"),
+                                        ({"conditions": ("deep",)}, "conditions"), ({"gain_sd": -1}, "gain_sd"),
+                                        ({"contrasts": (0.5, 0.5)}, "contrasts")])
+def test_experiment_rejects_bad_config(bad, field):
+    from pydantic import ValidationError
+
+    with pytest.raises((ValidationError, ConfigError), match=field):
+        TwoAFCExperimentConfig(**bad)
+
+
+def test_sequence_collapses_phases():
+    assert _sequence(["other", "right_only", "right_only", "other", "both"]) == "right_only>both"
+    assert _sequence(["other", "other"]) == "other"
+
+
+@pytest.mark.slow
+def test_heterogeneous_teaching_gives_long_one_sided_phases_and_uniform_does_not():
+    """Liebana et al. 2025: a deep network with heterogeneous teaching signals passes through long
+    one-sided phases; with one homogeneous teaching signal it does not. 24 individuals per
+    condition (paired: the same initial weights and tasks); margin: one-sided Fisher exact p < 0.01
+    and at least 40 % of the heterogeneous cohort with a phase of >= 3 sessions."""
+    from scipy.stats import fisher_exact
+
+    exp = get("two-afc")
+    cfg = TwoAFCExperimentConfig(n_individuals=24, n_sessions=20, conditions=("heterogeneous", "uniform"),
+                                 fixed_point_individuals=0, probe_session=1, probe_trials=1)
+    per = exp.run(cfg, seed=11).metrics["conditions"]
+    het, uni = per["heterogeneous"]["long_one_sided"], per["uniform"]["long_one_sided"]
+    p = fisher_exact([[het, 24 - het], [uni, 24 - uni]], alternative="greater").pvalue
+    assert het >= 0.4 * 24 and p < 0.01, (het, uni, p)
+
+
+def test_spiking_model_runs_through_the_experiment():
+    exp = get("two-afc")
+    cfg = TwoAFCExperimentConfig(model="spiking", conditions=("heterogeneous", "uniform"), n_individuals=1, n_sessions=2,
+                                 trials_per_session=20, probe_session=1, min_phase_sessions=1)
+    res = exp.run(cfg, seed=0)
+    assert res.metrics["model"] == "spiking" and set(res.metrics["conditions"]) == {"heterogeneous", "uniform"}
+    assert res.data["trials/choice_right"].size == 2 * 40
+    assert set(np.unique(res.data["trials/individual"])) == {0}
+    assert "learns" in exp.checks(res)
+    with pytest.raises(ValueError, match="shallow"):
+        TwoAFCExperimentConfig(model="spiking")
