@@ -13,22 +13,15 @@ import pytest
 from typer.testing import CliRunner
 
 from dopaspike.cli import app
+from psychometric_agent import agent
 
 runner = CliRunner()
 MICE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "liebana2025"
-CONTRASTS = np.array([-0.5, -0.25, 0.0, 0.25, 0.5])
 PLAN = [(0.0, 0.0, 0.0), (2.5, 0.0, 0.0), (0.5, 0.0, 8.0), (0.5, 0.0, 8.0), (0.0, 8.0, 8.0)]  # (bias, sens. left, right)
 
 
 def _trials(name: str, seed: int, plan=PLAN, trials: int = 120) -> pd.DataFrame:
-    gen = np.random.default_rng(seed)
-    parts = []
-    for k, (b, sl, sr) in enumerate(plan, start=1):
-        s = gen.choice(CONTRASTS, trials)
-        p = 1.0 / (1.0 + np.exp(-(b + sr * np.maximum(s, 0) - sl * np.maximum(-s, 0))))
-        parts.append(pd.DataFrame({"individual": name, "session": k, "signed_contrast": s,
-                                   "choice_right": (gen.random(trials) < p).astype(int)}))
-    return pd.concat(parts, ignore_index=True)
+    return agent(name, plan, trials=trials, seed=seed)
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ import pytest
 from dopaspike.analysis import strategy as st
 from dopaspike.core.errors import ConfigError
 from dopaspike.datasets.liebana2025 import load_mice
+from psychometric_agent import CONTRASTS, agent
 
 MICE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "liebana2025"
-CONTRASTS = np.array([-0.5, -0.25, 0.0, 0.25, 0.5])
 
 # (bias, sensitivity_left, sensitivity_right) of the strategies of a synthetic agent
 NAIVE = (0.0, 0.0, 0.0)
@@ -26,20 +26,6 @@ BIASED_RIGHT = (2.5, 0.0, 0.0)  # P(right) 0.92 whatever the stimulus: right-sti
 RIGHT_LEARNED = (0.5, 0.0, 8.0)  # right accuracy 0.95 (contrasts 0.25, 0.5); left 0.38: at or below chance
 LEFT_LEARNED = (-0.5, 8.0, 0.0)
 BOTH = (0.0, 8.0, 8.0)  # accuracy 0.95 on both sides
-
-
-def agent(name: str, plan, *, trials: int = 400, seed: int = 0) -> pd.DataFrame:
-    """A trial table of one synthetic individual: session k (1-based) draws ``trials`` signed
-    contrasts uniformly from the task's five and choices from the psychometric model with
-    ``plan[k - 1] = (bias, sensitivity_left, sensitivity_right)``."""
-    gen = np.random.default_rng(seed)
-    parts = []
-    for k, (b, sl, sr) in enumerate(plan, start=1):
-        s = gen.choice(CONTRASTS, trials)
-        p = 1.0 / (1.0 + np.exp(-(b + sr * np.maximum(s, 0) - sl * np.maximum(-s, 0))))
-        parts.append(pd.DataFrame({"individual": name, "session": k, "signed_contrast": s,
-                                   "choice_right": (gen.random(trials) < p).astype(int)}))
-    return pd.concat(parts, ignore_index=True)
 
 
 def _fisher_se(s: np.ndarray, theta) -> np.ndarray:
