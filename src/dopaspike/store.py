@@ -15,6 +15,7 @@ name. Layout::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -22,6 +23,7 @@ import os
 import platform
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,31 +120,23 @@ def write_run(out: Path, *, experiment: str, config: dict, metrics: dict, data: 
     out = Path(out)
     if not replace:
         check_destination(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
     try:
-        (tmp / "config.json").write_text(json.dumps(_jsonable({"experiment": experiment, **config}), indent=2))
-        (tmp / "metrics.json").write_text(json.dumps(_jsonable(metrics), indent=2))
-        with h5py.File(tmp / "data.h5", "w") as f:
-            for key, arr in data.items():
-                _write_dataset(f, key, np.asarray(arr))
-            for group, kind in (kinds or {}).items():
-                f.require_group(group).attrs["kind"] = kind
-        for name, fig in figures.items():
-            fig.savefig(tmp / f"{name}.png")
-            fig.savefig(tmp / f"{name}.svg")
-        for name, src in (files or {}).items():
-            shutil.copy2(src, tmp / name)
-        _report(tmp, out.name)
-        _move_into_place(tmp, out)
+        with assembling(out) as tmp:
+            (tmp / "config.json").write_text(json.dumps(_jsonable({"experiment": experiment, **config}), indent=2))
+            (tmp / "metrics.json").write_text(json.dumps(_jsonable(metrics), indent=2))
+            with h5py.File(tmp / "data.h5", "w") as f:
+                for key, arr in data.items():
+                    _write_dataset(f, key, np.asarray(arr))
+                for group, kind in (kinds or {}).items():
+                    f.require_group(group).attrs["kind"] = kind
+            for name, fig in figures.items():
+                fig.savefig(tmp / f"{name}.png")
+                fig.savefig(tmp / f"{name}.svg")
+            for name, src in (files or {}).items():
+                shutil.copy2(src, tmp / name)
+            _report(tmp, out.name)
         for src in (files or {}).values():
             Path(src).unlink(missing_ok=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     finally:
         import matplotlib.pyplot as plt
 
@@ -150,6 +144,25 @@ def write_run(out: Path, *, experiment: str, config: dict, metrics: dict, data: 
             plt.close(fig)
     _index(out)
     return out
+
+
+@contextlib.contextmanager
+def assembling(out: Path) -> Iterator[Path]:
+    """A fresh hidden folder ``.NAME.partial-PID`` beside ``out`` to write a folder's files into:
+    when the block ends it is renamed to ``out`` (:func:`_move_into_place`), and if the block
+    raises it is removed. Nobody ever sees a half-written ``out``."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        yield tmp
+        _move_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _report(folder: Path, name: str) -> None:

@@ -631,8 +631,6 @@ def compare_folder(out: str | Path, mice: pd.DataFrame, sim: pd.DataFrame | None
     Returns the summary written. ``out`` must be a new or empty folder.
     """
     import json
-    import os
-    import shutil
 
     from .. import store
 
@@ -653,12 +651,7 @@ def compare_folder(out: str | Path, mice: pd.DataFrame, sim: pd.DataFrame | None
         figures[f"trajectories_{name}"] = trajectories_figure(an.sessions, title=name)
         figures[f"psychometric_{name}"] = psychometric_figure(an.trials, title=name)
     figures["distributions"] = distributions_figure(results["mice"], results.get("sim"))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
+    with store.assembling(out) as tmp:
         (tmp / "summary.json").write_text(json.dumps(_jsonable(summary), indent=2, allow_nan=False))
         for name, an in results.items():
             an.sessions.to_csv(tmp / f"{name}_sessions.csv", index=False)
@@ -666,10 +659,6 @@ def compare_folder(out: str | Path, mice: pd.DataFrame, sim: pd.DataFrame | None
             an.phases.to_csv(tmp / f"{name}_phases.csv", index=False)
         for name, fig in figures.items():
             fig.savefig(tmp / f"{name}.png")
-        store._move_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return summary
 
 
