@@ -216,3 +216,21 @@ def test_spiking_model_runs_through_the_experiment():
     assert "learns" in exp.checks(res)
     with pytest.raises(ValueError, match="shallow"):
         TwoAFCExperimentConfig(model="spiking")
+
+
+def test_association_flow_on_a_shallow_slice_is_the_mean_field():
+    """Shallow learners: the slice's associations are the scaled associations, and their rate of
+    change is the mean-field change of A (times the input per unit contrast)."""
+    one = _cohort(n=1, depth="shallow", output_weight_sd=1.0)
+    scales = np.array([0.5, 1.0, 2.0])
+    flow = fp.association_flow(one, one.params(0), LEVELS, scales)
+    g = one.config.contrast_gain
+    for i, a in enumerate(scales):
+        for j, b in enumerate(scales):
+            c = one.copy()
+            c.A[0] *= (a, b)
+            assert flow["left"][i, j] == pytest.approx(c.A[0, 0] * g)
+            assert flow["right"][i, j] == pytest.approx(c.A[0, 1] * g)
+            f = c.mean_field(LEVELS)[0]
+            assert flow["rate_left"][i, j] == pytest.approx(f[0] * g, rel=1e-4)
+            assert flow["rate_right"][i, j] == pytest.approx(f[1] * g, rel=1e-4)

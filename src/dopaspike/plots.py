@@ -461,9 +461,17 @@ def two_afc_fixed_points(association, fixed_points: dict, longest) -> Figure:
     """The heterogeneous cohort's trajectories in the plane of the two associations (left, right;
     one point per session end), and, for the analysed individuals, the fixed points found (open
     circle saddle, filled stable, x flat), the slow point reached from its longest one-sided phase
-    (open diamond) and the learning speed per session."""
+    (open diamond) and the learning speed per session. Grey arrows: the direction of the mean-field
+    flow on a slice through the first analysed individual's plateau state (its two stimuli's
+    first-layer weights scaled; darker is faster)."""
     fig, (ax, ax_s) = _figure(1, 2, size=(9.0, 4.0))
     assoc = np.asarray(association)
+    flow = fixed_points.get("flow")
+    if flow:
+        u, w = np.asarray(flow["rate_left"]), np.asarray(flow["rate_right"])
+        norm = np.hypot(u, w)
+        ax.quiver(flow["left"], flow["right"], u / np.where(norm > 0, norm, 1), w / np.where(norm > 0, norm, 1),
+                  np.log10(np.maximum(norm, 1e-12)), cmap="Greys", alpha=0.6, scale=30, width=0.003, zorder=0)
     for k in range(assoc.shape[0]):
         ax.plot(assoc[k, :, 0], assoc[k, :, 1], color="0.75", lw=0.6, zorder=1)
     marker = {"saddle": dict(marker="o", mfc="none"), "stable": dict(marker="o"), "flat": dict(marker="x"),

@@ -167,3 +167,33 @@ def find_slow_point(template: RateCohort, start: np.ndarray, levels, *, max_iter
     return SlowPoint(sol.x, speed(template, sol.x, levels), speed(template, start, levels),
                      float(np.linalg.norm(sol.x - start) / max(np.linalg.norm(start), 1e-12)), acc_l, acc_r,
                      label_session(acc_l, acc_r))
+
+
+def association_flow(template: RateCohort, theta: np.ndarray, levels, scales) -> dict[str, np.ndarray]:
+    """The learning flow on a two-dimensional slice of parameter space, seen in the plane of the
+    two associations: the states ``theta`` with its left-grating first-layer weights scaled by
+    ``a`` and its right-grating ones by ``b`` (``a, b`` from ``scales``; shallow: the associations
+    themselves), their associations ``(left, right)`` and the rate at which the mean-field
+    dynamics move those (per trial, by a forward difference along ``F``). The other weights are
+    ``theta``'s: a slice through one state, not the whole flow."""
+    one = _one(template, theta)
+    scales = np.asarray(scales, float)
+    shape = (scales.size, scales.size)
+    assoc, rate = np.zeros(shape + (2,)), np.zeros(shape + (2,))
+    deep = template.config.depth == "deep"
+    for i, a in enumerate(scales):
+        for j, b in enumerate(scales):
+            c = one.copy()
+            if deep:
+                c.W[0, :, 0] *= a
+                c.W[0, :, 1] *= b
+            else:
+                c.A[0] *= (a, b)
+            th = c.params(0)
+            f = c.mean_field(np.asarray(levels, float))[0]
+            step = 1.0 / max(np.linalg.norm(f), 1e-12) * 1e-4
+            moved = c.copy()
+            moved.set_params(0, th + step * f)
+            assoc[i, j] = c.association()[0]
+            rate[i, j] = (moved.association()[0] - assoc[i, j]) / step
+    return {"left": assoc[..., 0], "right": assoc[..., 1], "rate_left": rate[..., 0], "rate_right": rate[..., 1]}

@@ -464,7 +464,17 @@ def fixed_point_analysis(cohort: RateCohort, params: np.ndarray, an, cfg: TwoAFC
             "median_distance_one_sided": med(dist, one_sided), "median_distance_other": med(dist, other),
             "median_speed_one_sided": med(spd, one_sided), "median_speed_other": med(spd, other),
         })
-    return {"individuals": out}
+    result = {"individuals": out}
+    if out:
+        # the flow on a slice through the first analysed individual's state in the middle of its longest
+        # one-sided phase (or at its last session)
+        first = out[0]
+        slow = first["slow_points"]
+        j = slow[0]["from_session"] if slow else params.shape[1] - 1
+        flow = fp.association_flow(cohort.individual(first["individual"]), params[first["individual"], j], levels,
+                                   np.linspace(-1.0, 2.0, 13))
+        result["flow"] = {"individual": first["individual"], "session": int(j), **{k: v.tolist() for k, v in flow.items()}}
+    return result
 
 
 def _fisher_greater(k_a: int, n_a: int, k_b: int, n_b: int) -> float:
