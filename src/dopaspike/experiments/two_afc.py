@@ -290,11 +290,10 @@ class SpikingTwoAFCRun(SpikingTwoAFCSession):
                          "wall_s_per_trial_per_individual": self.wall_s_per_trial, "conditions": {}}
         if tab:
             table = _frame(tab)
-            full = int(table.groupby(["condition", "individual"])["session"].max().min())
-            counts = table.groupby(["condition", "individual", "session"]).size()
-            if counts.get((table["condition"].iloc[0], table["individual"].iloc[0], full), 0) < cfg.trials_per_session:
-                full -= 1
-            metrics["n_sessions_run"] = max(full, 0)
+            # sessions every individual has finished (an interrupted run stops inside one)
+            done = table.groupby(["condition", "individual", "session"]).size() >= cfg.trials_per_session
+            full = int(done.groupby(["condition", "individual"]).sum().min())
+            metrics["n_sessions_run"] = full
             table = table[table["session"] <= full]
             for cond in cfg.conditions:
                 sub = table[table["condition"] == cond]
