@@ -47,8 +47,6 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from scipy import special
 
-SIDES = ("left", "right")
-
 
 class RateParameters(BaseModel):
     """The rate network's parameters, apart from its depth and kind of teaching."""
