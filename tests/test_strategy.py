@@ -133,36 +133,48 @@ def test_sessions_with_too_few_trials_on_a_side_are_other():
 # ------------------------------------------------------------------------- early predicts late
 
 
-def _sessions(plan: dict[str, tuple[list[float], str]]) -> pd.DataFrame:
-    """A session table with only what early_late reads: per individual, its biases and labels
-    (one character per session: L, R, B or .)."""
-    code = {"L": "left_only", "R": "right_only", "B": "both", ".": "other"}
-    rows = [{"individual": ind, "session": k + 1, "bias": b, "label": code[c]}
-            for ind, (biases, labels) in plan.items() for k, (b, c) in enumerate(zip(biases, labels))]
+def _sessions(plan: dict[str, list[tuple[float, float]]]) -> pd.DataFrame:
+    """A session table with only what early_late reads: per individual, its (left, right) accuracy
+    per session, sessions numbered from 1."""
+    rows = [{"individual": ind, "session": k + 1, "accuracy_left": left, "accuracy_right": right}
+            for ind, accs in plan.items() for k, (left, right) in enumerate(accs)]
     return pd.DataFrame(rows)
 
 
-def test_early_late_sides_follow_their_definitions():
-    sides = st.early_late(_sessions({
-        "a": ([1.0, 0.5, -0.3, 0, 0, 0], "R.RLLR"),  # early mean bias > 0; first one-sided after session 3: L
-        "b": ([-1.0, -1.0, 0.5, 0, 0], "..L.L"),  # left, left
-        "c": ([0.0, 0.0, 0.0, 0, 0], "...RB"),  # no early side
-        "d": ([1.0, 1.0, 1.0, 0], "RRRB"),  # no one-sided session after the early window
-    })).set_index("individual")
-    assert sides["early_side"].to_dict() == {"a": "right", "b": "left", "c": "", "d": "right"}
-    assert sides["late_side"].to_dict() == {"a": "left", "b": "left", "c": "right", "d": ""}
-    assert sides["agree"].to_dict() == {"a": False, "b": True, "c": False, "d": False}
-    stat = st.early_late_statistic(sides.reset_index())
-    assert (stat["n"], stat["n_agree"], stat["agreement"]) == (2, 1, 0.5)
+def test_early_late_asymmetries_follow_their_definitions():
+    nan = float("nan")
+    early = [(0.5, 0.7), (0.4, 0.6), (nan, 0.9)]  # asymmetries 0.2, 0.2 and undefined: mean 0.2
+    later = [(0.5, 0.5)] * 4 + [(0.9, 0.1)] * 3 + [(0.2, 1.0)] * 14 + [(0.0, 1.0)] * 5  # sessions 4..29
+    sides = st.early_late(_sessions({"a": early + later, "short": early[:2]})).set_index("individual")
+    assert sides.loc["a", "early_asymmetry"] == pytest.approx(0.2)
+    # sessions 8-21: three at -0.8 (sessions 8-10) and eleven at +0.8 (sessions 11-21); 22-29 are outside
+    assert sides.loc["a", "late_asymmetry"] == pytest.approx((3 * -0.8 + 11 * 0.8) / 14)
+    assert sides.loc["short", "early_asymmetry"] == pytest.approx(0.2)
+    assert np.isnan(sides.loc["short", "late_asymmetry"])
 
 
-def test_early_late_statistic_is_the_exact_binomial_test():
-    """10 of 12 agree: two-sided p = 2 * P(X >= 10 | n=12, 1/2) = 2 * (66 + 12 + 1) / 4096."""
-    plan = {f"i{k}": ([1.0] * 3 + [0.0], "...R" if k < 10 else "...L") for k in range(12)}
-    stat = st.early_late_statistic(st.early_late(_sessions(plan)))
-    assert (stat["n"], stat["n_agree"]) == (12, 10)
-    assert stat["p"] == pytest.approx(2 * 79 / 4096)
-    assert stat["p_greater"] == pytest.approx(79 / 4096)
+def test_early_late_statistic_is_spearmans_rho():
+    """Later asymmetry a monotone function of the early one: rho = 1; reversed: rho = -1, and the
+    one-sided p (rho > 0) is then large; an individual without a later window is left out."""
+    rank = {f"i{k}": [(0.5, 0.5 + 0.02 * k)] * 3 + [(0.5, 0.5)] * 4 + [(0.5 - 0.03 * k, 0.5 + 0.03 * k)] * 14
+            for k in range(8)}
+    rank["short"] = [(0.5, 0.9)] * 3
+    stat = st.early_late_statistic(st.early_late(_sessions(rank)))
+    assert stat["n"] == 8 and stat["rho"] == pytest.approx(1.0) and stat["p_greater"] < 0.001
+    reverse = {k: v[:7] + [(r, left) for left, r in v[7:]] for k, v in rank.items() if k != "short"}
+    stat = st.early_late_statistic(st.early_late(_sessions(reverse)))
+    assert stat["rho"] == pytest.approx(-1.0) and stat["p_greater"] > 0.99
+    few = st.early_late_statistic(st.early_late(_sessions({k: rank[k] for k in ("i0", "i1", "i2")})))
+    assert few["n"] == 3 and np.isnan(few["rho"])
+
+
+def test_correlations_compared_with_fishers_z():
+    """z = (atanh 0.8 - atanh 0.2) / sqrt(1.06/27 + 1.06/17) = (1.0986 - 0.2027) / 0.3188 = 2.8105;
+    two-sided p = 2 * (1 - Phi(2.8105)) = 0.00495."""
+    out = st.compare_correlations({"rho": 0.8, "n": 30}, {"rho": 0.2, "n": 20})
+    assert out["z"] == pytest.approx((math.atanh(0.8) - math.atanh(0.2)) / math.sqrt(1.06 / 27 + 1.06 / 17))
+    assert out["z"] == pytest.approx(2.8105, abs=1e-3) and out["p"] == pytest.approx(0.00495, abs=1e-4)
+    assert np.isnan(st.compare_correlations({"rho": 0.8, "n": 3}, {"rho": 0.2, "n": 20})["p"])
 
 
 # -------------------------------------------------------------------------- cohorts compared

@@ -20,7 +20,7 @@ Steps, each a function:
    session's strategy label (:func:`label_session`).
 2. :func:`phase_table`: runs of consecutive sessions with the same label.
 3. :func:`individual_table`: per individual, whether it had a one-sided phase, the longest one,
-   the sessions to criterion, and the early and late sides (:func:`early_late`).
+   the sessions to criterion, and the early and later side asymmetry (:func:`early_late`).
 4. :func:`cohort_summary` and :func:`compare_cohorts`: numbers for a cohort, and tests between two.
 
 The labels (:data:`LABELS`):
@@ -72,6 +72,9 @@ ALPHA = 0.05
 PRIOR_SD = 10.0
 #: Sessions that make up the "early" window of :func:`early_late` (the first three days).
 EARLY_SESSIONS = 3
+#: First and last session of the "later" window of :func:`early_late`: the second and third week
+#: of training ("weeks later"; the mice trained for a median of 24 sessions).
+LATE_SESSIONS = (8, 21)
 #: The strategy labels, in the order of the legends.
 LABELS = ("both", "left_only", "right_only", "other")
 #: The one-sided labels.
@@ -307,46 +310,65 @@ def phase_table(sessions: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["individual", "label", "first_session", "n_sessions", "n_learned"])
 
 
-def early_late(sessions: pd.DataFrame, *, early_sessions: int = EARLY_SESSIONS) -> pd.DataFrame:
-    """Per individual, its early and late side, for the question "does the early strategy
-    predict the later one?" (Liebana et al. 2025: each mouse's early strategy determined its
-    strategy weeks later).
+def early_late(sessions: pd.DataFrame, *, early_sessions: int = EARLY_SESSIONS,
+               late_sessions: tuple[int, int] = LATE_SESSIONS) -> pd.DataFrame:
+    """Per individual, its early and its later strategy as one signed number each, for the question
+    "does the early strategy predict the later one?" (Liebana et al. 2025: each mouse's early
+    strategy determined its strategy weeks later; small early differences grow into large later
+    ones).
 
-    ``early_bias``: the mean fitted ``bias`` over its first ``early_sessions`` sessions;
-    ``early_side``: ``"right"`` if that is > 0, ``"left"`` if < 0. ``late_side``: the side of
-    its first one-sided session after those (``left_only`` -> ``"left"``), where its learning
-    has moved on from the first days. Either is ``""`` where undefined (no session after the
-    early window is one-sided); ``agree`` is True where both are defined and equal.
+    The strategy of a window of sessions is its side asymmetry: the mean over its sessions of
+    ``accuracy_right - accuracy_left`` (> 0: the right side is the better learned, or the choices
+    lean right; a one-sided session scores about +-0.5 or more, a ``both`` session about 0).
+    ``early_asymmetry`` is that over the first ``early_sessions`` sessions; ``late_asymmetry`` over
+    sessions ``late_sessions`` (first and last session number, inclusive: the second and third
+    week of training). Either is NaN where the window has no session with both accuracies.
     """
+    lo, hi = late_sessions
     rows = []
     for ind, g in sessions.sort_values(["individual", "session"]).groupby("individual", sort=True):
-        early = g.iloc[:early_sessions]
-        bias = float(early["bias"].mean())
-        early_side = "right" if bias > 0 else "left" if bias < 0 else ""
-        later = g.iloc[early_sessions:]
-        one = later[later["label"].isin(ONE_SIDED)]
-        late_side = "" if one.empty else one["label"].iloc[0].split("_")[0]
-        rows.append({"individual": ind, "early_bias": bias, "early_side": early_side, "late_side": late_side,
-                     "agree": bool(early_side and late_side and early_side == late_side)})
-    return pd.DataFrame(rows, columns=["individual", "early_bias", "early_side", "late_side", "agree"])
+        asym = (g["accuracy_right"] - g["accuracy_left"]).to_numpy(float)
+        ses = g["session"].to_numpy(int)
+        rows.append({"individual": ind, "early_asymmetry": _finite_mean(asym[:early_sessions]),
+                     "late_asymmetry": _finite_mean(asym[(ses >= lo) & (ses <= hi)])})
+    return pd.DataFrame(rows, columns=["individual", "early_asymmetry", "late_asymmetry"])
+
+
+def _finite_mean(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if x.size else math.nan
 
 
 def early_late_statistic(sides: pd.DataFrame) -> dict[str, Any]:
-    """Across individuals with both sides defined (:func:`early_late`): ``n``, ``n_agree``,
-    ``agreement`` (the fraction whose late side is their early side) and ``p``, the exact
-    two-sided binomial test of agreement against 1/2 (chance, if the early side said nothing
-    about the late one); a one-sided sign test p (:func:`dopaspike.analysis.stats.sign_test_p`)
-    for agreement above chance as ``p_greater``."""
-    from scipy.stats import binomtest
+    """Across individuals with both asymmetries defined (:func:`early_late`): ``n``, Spearman's
+    rank correlation ``rho`` between the early and the late asymmetry, its two-sided p-value ``p``
+    and the one-sided ``p_greater`` (the early strategy predicts a later strategy on the same side:
+    rho > 0); NaN with fewer than 4 individuals or a constant column."""
+    from scipy.stats import spearmanr
 
-    from .stats import sign_test_p
+    valid = sides[np.isfinite(sides["early_asymmetry"]) & np.isfinite(sides["late_asymmetry"])]
+    n = len(valid)
+    e, late = valid["early_asymmetry"].to_numpy(float), valid["late_asymmetry"].to_numpy(float)
+    if n < 4 or np.ptp(e) == 0 or np.ptp(late) == 0:
+        return {"n": n, "rho": math.nan, "p": math.nan, "p_greater": math.nan}
+    two = spearmanr(e, late)
+    return {"n": n, "rho": float(two.statistic), "p": float(two.pvalue),
+            "p_greater": float(spearmanr(e, late, alternative="greater").pvalue)}
 
-    valid = sides[(sides["early_side"] != "") & (sides["late_side"] != "")]
-    n, k = len(valid), int(valid["agree"].sum())
-    if n == 0:
-        return {"n": 0, "n_agree": 0, "agreement": math.nan, "p": math.nan, "p_greater": math.nan}
-    return {"n": n, "n_agree": k, "agreement": k / n, "p": float(binomtest(k, n, 0.5).pvalue),
-            "p_greater": sign_test_p(valid["agree"].astype(float).to_numpy(), 0.5)}
+
+def compare_correlations(a: dict[str, Any], b: dict[str, Any]) -> dict[str, float]:
+    """Two cohorts' early-late correlations (:func:`early_late_statistic`) compared: the difference
+    of their Fisher z-transformed rhos over its standard error, with the variance ``1.06 / (n - 3)``
+    of a transformed Spearman rho (Fieller, Hartley & Pearson 1957, Biometrika 44:470), and the
+    two-sided normal p-value ``p``."""
+    from scipy.stats import norm
+
+    out = {"rho_a": a["rho"], "rho_b": b["rho"], "n_a": int(a["n"]), "n_b": int(b["n"]), "z": math.nan, "p": math.nan}
+    if a["n"] > 3 and b["n"] > 3 and np.isfinite(a["rho"]) and np.isfinite(b["rho"]):
+        clip = lambda r: min(max(r, -0.999999), 0.999999)  # noqa: E731
+        z = (math.atanh(clip(a["rho"])) - math.atanh(clip(b["rho"]))) / math.sqrt(1.06 / (a["n"] - 3) + 1.06 / (b["n"] - 3))
+        out.update(z=float(z), p=float(2 * norm.sf(abs(z))))
+    return out
 
 
 def individual_table(sessions: pd.DataFrame, phases: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -436,7 +458,8 @@ def _summary(sessions: pd.DataFrame, phases: pd.DataFrame, individuals: pd.DataF
         "label_fractions": {lab: float(labels.get(lab, 0.0)) for lab in LABELS},
         "early_late": early_late_statistic(individuals),
         "thresholds": {"both_criterion": BOTH_CRITERION, "one_sided_high": ONE_SIDED_HIGH, "one_sided_low": ONE_SIDED_LOW,
-                       "min_side_trials": MIN_SIDE_TRIALS, "alpha": ALPHA, "early_sessions": EARLY_SESSIONS},
+                       "min_side_trials": MIN_SIDE_TRIALS, "alpha": ALPHA, "early_sessions": EARLY_SESSIONS,
+                       "late_sessions": list(LATE_SESSIONS)},
     }
 
 
@@ -449,8 +472,9 @@ def compare_cohorts(a: Analysis, b: Analysis) -> dict[str, Any]:
       Kolmogorov-Smirnov (shape) tests, with each cohort's median and n.
     - ``one_sided_durations`` (every one-sided phase; phases of one individual are not
       independent, so read its p-values as descriptive): the same tests.
-    - ``fraction_one_sided``, ``fraction_both`` and ``early_late_agreement``: each cohort's
-      fraction and count and Fisher's exact test (two-sided) on the 2x2 table.
+    - ``fraction_one_sided`` and ``fraction_both``: each cohort's fraction and count and Fisher's
+      exact test (two-sided) on the 2x2 table.
+    - ``early_late``: the two cohorts' early-late correlations (:func:`compare_correlations`).
     """
     def samples(x, y):
         x, y = np.asarray(x, float), np.asarray(y, float)
@@ -464,8 +488,7 @@ def compare_cohorts(a: Analysis, b: Analysis) -> dict[str, Any]:
     sa, sb = a.summary, b.summary
     out["fraction_one_sided"] = _fisher(sa["n_one_sided"], sa["n_individuals"], sb["n_one_sided"], sb["n_individuals"])
     out["fraction_both"] = _fisher(sa["n_both"], sa["n_individuals"], sb["n_both"], sb["n_individuals"])
-    ea, eb = sa["early_late"], sb["early_late"]
-    out["early_late_agreement"] = _fisher(ea["n_agree"], ea["n"], eb["n_agree"], eb["n"])
+    out["early_late"] = compare_correlations(sa["early_late"], sb["early_late"])
     return out
 
 

@@ -96,8 +96,9 @@ def _table(summary: dict) -> Table:
         ("median longest one-sided phase", lambda s: _num(s["median_longest_one_sided"]),
          ("longest_one_sided", "mannwhitney_p")),
         ("median one-sided phase", lambda s: _num(s["median_one_sided_duration"]), ("one_sided_durations", "mannwhitney_p")),
-        ("early side = late side", lambda s: f"{s['early_late']['n_agree']}/{s['early_late']['n']} "
-                                             f"(p={_num(s['early_late']['p'], 3)})", ("early_late_agreement", "fisher_p")),
+        ("early vs later asymmetry (Spearman rho)", lambda s: f"{_num(s['early_late']['rho'], 2)} "
+                                                              f"(p={_num(s['early_late']['p'], 3)}, n={s['early_late']['n']})",
+         ("early_late", "p")),
     ]
     for label, show, test in rows:
         cells = [show(summary[c]) for c in cohorts]

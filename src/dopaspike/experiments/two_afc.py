@@ -28,7 +28,8 @@ What is measured (every number in ``metrics.json``; the analysis of sessions is
 
 * per condition, the cohort summary: fraction of individuals with a one-sided session and with a
   one-sided phase of at least ``min_phase_sessions`` sessions, sessions to criterion, phase
-  durations, the distinct strategy sequences, and whether the early side predicts the later one;
+  durations, the distinct strategy sequences, and the correlation of the early side asymmetry with
+  the later one;
 * an optogenetic probe: from each ``heterogeneous`` individual's state after session
   ``probe_session``, ``probe_trials`` trials on which only the optogenetic stimulation of one
   dopamine subpopulation at the choice teaches (``opto_amount``), against the same number of
@@ -533,10 +534,11 @@ def checks(res: Results) -> dict[str, Check]:
             "heterogeneous cohort: at least 3 distinct strategy sequences, with individuals starting on the left side "
             "and others on the right")
         out["early_strategy_predicts_late"] = Check(
-            bool(el["n"] > 0 and el["p_greater"] < ALPHA),
+            bool(el["n"] > 0 and el["rho"] > 0 and el["p_greater"] < ALPHA),
             el,
-            "heterogeneous cohort: the side of the early bias (first sessions) is the side of the first later one-sided "
-            f"phase in more individuals than chance (one-sided sign test p < {ALPHA:g}; Liebana et al. 2025)")
+            f"heterogeneous cohort: the side asymmetry of the first {strategy.EARLY_SESSIONS} sessions (accuracy right - "
+            f"left) is rank-correlated with that of sessions {strategy.LATE_SESSIONS[0]}-{strategy.LATE_SESSIONS[1]} "
+            f"across individuals (Spearman rho > 0, one-sided p < {ALPHA:g}; Liebana et al. 2025)")
     probe = m.get("opto_probe")
     if probe:
         arms = probe["arms"]
