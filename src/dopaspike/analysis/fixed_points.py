@@ -9,7 +9,8 @@ networks trained by gradient descent, plateaus of learning are the passage near 
 mice's strategy plateaus by the fixed points of their model).
 
 :func:`find_fixed_points` solves ``F = 0`` from given starting states (e.g. an individual's states at
-the end of each session: where it actually went) with :func:`scipy.optimize.root`, keeps the
+the end of each session: where it actually went) with :func:`scipy.optimize.root` (Powell's hybrid method, small first
+steps), keeps the
 solutions whose residual is below ``tol``, merges duplicates, and classifies each by the
 eigenvalues of the Jacobian of ``F`` (central differences): *stable* (every real part < 0),
 *saddle* (some > 0, some < 0), *unstable* (all > 0). Real parts within ``eig_tol`` of 0 count as
@@ -33,6 +34,10 @@ from .strategy import label_session
 #: Eigenvalues (of the Jacobian of ``F / learning_rate``) with real parts within this of 0 count as
 #: flat: at most central-difference noise.
 EIG_TOL = 1e-7
+#: Bound on the first step of the root finder (MINPACK's ``factor``, default 100): small, so that a
+#: Newton step does not throw the state into the saturated region where the flow is flat (there a
+#: solver stalls without a root, e.g. the shallow learner's expert point with a weak side).
+HYBR_STEP_FACTOR = 0.1
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,8 @@ def find_fixed_points(template: RateCohort, starts: np.ndarray, levels, *, tol: 
     starts = np.atleast_2d(np.asarray(starts, float))
     found: list[FixedPoint] = []
     for x0 in starts:
-        sol = optimize.root(lambda th: velocity(template, th, levels) / lr, x0, method="hybr")
+        sol = optimize.root(lambda th: velocity(template, th, levels) / lr, x0, method="hybr",
+                            options={"factor": HYBR_STEP_FACTOR})
         theta = sol.x
         res = float(np.linalg.norm(velocity(template, theta, levels)) / lr)
         if not np.all(np.isfinite(theta)) or res > tol:

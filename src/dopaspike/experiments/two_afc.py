@@ -85,7 +85,7 @@ class TwoAFCExperimentConfig(RateParameters, TwoAFCNetworkConfig, ExperimentConf
         "rate", description="rate: the rate learners (all measures); spiking: the spiking network (strategies only)")
     conditions: tuple[Literal[CONDITIONS], ...] = Field(CONDITIONS, min_length=1,
                                                         description="groups to run: " + ", ".join(CONDITIONS))
-    n_individuals: int = Field(24, ge=1, le=10_000, description="individuals per condition")
+    n_individuals: int = Field(32, ge=1, le=10_000, description="individuals per condition")
     contrasts: tuple[float, ...] = Field((0.5, 0.25), min_length=1, description="non-zero contrasts (either side)")
     zero_contrast: bool = Field(True, description="include zero-contrast trials")
     n_sessions: int = Field(40, ge=2, le=500, description="training sessions per individual")

@@ -53,7 +53,7 @@ class RateParameters(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
-    gain_sd: float = Field(0.7, ge=0, le=3, description="SD of the log of each side's dopamine gain (heterogeneous teaching)")
+    gain_sd: float = Field(1.0, ge=0, le=3, description="SD of the log of each side's dopamine gain (heterogeneous teaching)")
     n_hidden: int = Field(8, ge=1, le=256, description="hidden units")
     contrast_gain: float = Field(2.0, gt=0, le=100, description="input per unit contrast")
     input_weight: float = Field(0.5, ge=0, le=10, description="mean initial stimulus-to-hidden weight (both stimuli)")
