@@ -9,12 +9,11 @@ networks trained by gradient descent, plateaus of learning are the passage near 
 mice's strategy plateaus by the fixed points of their model).
 
 :func:`find_fixed_points` solves ``F = 0`` from given starting states (e.g. an individual's states at
-the end of each session: where it actually went) with :func:`scipy.optimize.root` (Powell's hybrid method, small first
-steps), keeps the
-solutions whose residual is below ``tol``, merges duplicates, and classifies each by the
-eigenvalues of the Jacobian of ``F`` (central differences): *stable* (every real part < 0),
-*saddle* (some > 0, some < 0), *unstable* (all > 0). Real parts within ``eig_tol`` of 0 count as
-neither (flat directions: e.g. units that no stimulus drives). Each fixed point is also labelled by
+the end of each session: where it actually went) with :func:`scipy.optimize.root` (Powell's hybrid
+method, small first steps), keeps the solutions whose residual is below ``tol``, merges duplicates,
+and classifies each by the eigenvalues of the Jacobian of ``F`` (central differences): *stable*
+(every real part < 0), *saddle* (some > 0, some < 0), *unstable* (all > 0). Real parts within
+``eig_tol`` of 0 count as neither (flat directions: e.g. units that no stimulus drives). Each fixed point is also labelled by
 the strategy its policy implements (its mean accuracy on each side, labelled by
 :func:`dopaspike.analysis.strategy.label_session`).
 
