@@ -59,12 +59,19 @@ in ``env.offered()``), the reward is 0 or 1, ``info["trial"]`` is the trial's re
 ``dopaspike/Bandit-v0``, ``dopaspike/Reversal-v0`` and ``dopaspike/ProbabilisticSelection-v0``; and
 :class:`~dopaspike.tasks.two_afc.TwoAFC`, the 2-alternative visual decision task of Liebana et al. 2025
 (``dopaspike/TwoAFC-v0``).
+
+:class:`~dopaspike.tasks.avoidance.ShuttleBox` (signalled active avoidance, its unavoidable and
+extinction controls, and learned helplessness; Lopez et al. 2025, Maier & Seligman 1976) is
+closed-loop in model time: one ``step(action)`` is one decision interval of ``step_ms``, the
+action stay, freeze or shuttle, and the reward minus the seconds of footshock in the step
+(``dopaspike/ShuttleBox-v0``).
 """
 
 from __future__ import annotations
 
 import gymnasium
 
+from .avoidance import AVOIDANCE_EVENT_KINDS, AvoidanceEvent, AvoidanceTrial, ShuttleBox, ShuttleBoxConfig
 from .base import EVENT_KINDS, Event, ScheduledTask, Span, TrialRecord
 from .choice import (
     Bandit,
@@ -83,10 +90,11 @@ from .pavlovian import TRIAL_TYPES, PavlovianConditioning, PavlovianConfig, Pavl
 from .two_afc import TwoAFC, TwoAFCConfig, TwoAFCTrial
 
 __all__ = [
-    "EVENT_KINDS", "TRIAL_TYPES", "Bandit", "BanditConfig", "BanditTrial", "ChoiceTask", "Event", "PavlovianConditioning",
-    "PavlovianConfig", "PavlovianTrial", "Presentation", "ProbabilisticSelection", "ProbabilisticSelectionConfig",
-    "Reversal", "ReversalConfig", "ReversalTrial", "ScheduledTask", "SelectionTrial", "Span", "StimulusGroupConditioning",
-    "StimulusGroupConfig", "TrialRecord", "TwoAFC", "TwoAFCConfig", "TwoAFCTrial",
+    "AVOIDANCE_EVENT_KINDS", "EVENT_KINDS", "TRIAL_TYPES", "AvoidanceEvent", "AvoidanceTrial", "Bandit", "BanditConfig",
+    "BanditTrial", "ChoiceTask", "Event", "PavlovianConditioning", "PavlovianConfig", "PavlovianTrial", "Presentation",
+    "ProbabilisticSelection", "ProbabilisticSelectionConfig", "Reversal", "ReversalConfig", "ReversalTrial", "ScheduledTask",
+    "SelectionTrial", "ShuttleBox", "ShuttleBoxConfig", "Span", "StimulusGroupConditioning", "StimulusGroupConfig",
+    "TrialRecord", "TwoAFC", "TwoAFCConfig", "TwoAFCTrial",
 ]
 
 ENV_IDS = {
@@ -96,6 +104,7 @@ ENV_IDS = {
     "dopaspike/Reversal-v0": "dopaspike.tasks.choice:Reversal",
     "dopaspike/ProbabilisticSelection-v0": "dopaspike.tasks.choice:ProbabilisticSelection",
     "dopaspike/TwoAFC-v0": "dopaspike.tasks.two_afc:TwoAFC",
+    "dopaspike/ShuttleBox-v0": "dopaspike.tasks.avoidance:ShuttleBox",
 }
 for _id, _entry in ENV_IDS.items():
     if _id not in gymnasium.registry:  # importing twice must not re-register (gymnasium would warn)
