@@ -93,17 +93,20 @@ def test_every_experiment_has_a_page_in_the_nav():
 def test_every_config_field_is_on_its_experiment_page():
     """Fields of the circuits, which several experiments share, are documented once on the
     circuit's page; every other field on its experiment's page."""
+    from dopaspike.experiments.avoidance import AGENT_FIELDS
+    from dopaspike.experiments.avoidance import CIRCUIT_FIELDS as AVERSIVE_FIELDS
     from dopaspike.experiments.choice import ChoiceConfig
     from dopaspike.experiments.conditioning import CIRCUIT_FIELDS
     from dopaspike.experiments.two_afc import NETWORK_FIELDS
 
     choice_fields = tuple(f for f in ChoiceConfig.model_fields if f not in CIRCUIT_FIELDS)  # actor and choice sessions
     for page, fields in (("prediction-error.md", CIRCUIT_FIELDS), ("basal-ganglia.md", choice_fields),
-                         ("two-afc-network.md", NETWORK_FIELDS)):
+                         ("two-afc-network.md", NETWORK_FIELDS), ("aversive-dopamine.md", AVERSIVE_FIELDS + AGENT_FIELDS)):
         circuit_text = (DOCS / "circuits" / page).read_text()
         missing = [f for f in fields if f"`{f}`" not in circuit_text]
         assert not missing, f"docs/circuits/{page} does not mention {missing}"
-    shared = (set(CIRCUIT_FIELDS) | set(choice_fields) | set(NETWORK_FIELDS)) - {"conditions"}  # each has its own conditions
+    shared = (set(CIRCUIT_FIELDS) | set(choice_fields) | set(NETWORK_FIELDS) | set(AVERSIVE_FIELDS)
+              | set(AGENT_FIELDS)) - {"conditions"}  # each has its own conditions
     for exp in _package_experiments():
         text = (DOCS / "experiments" / f"{exp.name}.md").read_text()
         missing = [f for f in exp.config_model.model_fields if f"`{f}`" not in text and f not in shared]

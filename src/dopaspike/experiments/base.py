@@ -106,6 +106,7 @@ EXPERIMENT_MODULES = (
     "reversal",
     "probabilistic_selection",
     "two_afc",
+    "active_avoidance",
 )
 
 

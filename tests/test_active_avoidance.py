@@ -1,0 +1,82 @@
+"""The active-avoidance experiment: the closed loop, its measures and its checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dopaspike.circuits.avoidance_agent import AvoidanceAgentConfig, choose
+from dopaspike.core.errors import ConfigError
+from dopaspike.experiments import get
+from dopaspike.experiments.active_avoidance import ActiveAvoidanceConfig
+from dopaspike.tasks.avoidance import FREEZE, SHUTTLE, STAY
+
+SMALL = dict(n_individuals=2, n_sessions=2, trials_per_session=3, iti_min_ms=3000, iti_max_ms=4000)
+
+
+def test_read_out_follows_its_thresholds():
+    cfg = AvoidanceAgentConfig(shuttle_threshold_hz=8.0, freeze_threshold_hz=6.0)
+    assert choose(9.0, 1.0, cfg) == SHUTTLE
+    assert choose(9.0, 10.0, cfg) == FREEZE  # freezing wins over a weaker crossing drive
+    assert choose(7.9, 5.9, cfg) == STAY
+    assert choose(2.0, 6.0, cfg) == FREEZE
+
+
+@pytest.fixture(scope="module")
+def small():
+    exp = get("active-avoidance")
+    return exp, exp.run(ActiveAvoidanceConfig(**SMALL), seed=5)
+
+
+def test_every_trial_is_measured_once_in_order(small):
+    _, res = small
+    tab = {k[len("trials/"):]: v for k, v in res.data.items() if k.startswith("trials/")}
+    n = SMALL["n_sessions"] * SMALL["trials_per_session"]
+    for k in range(SMALL["n_individuals"]):
+        mine = tab["individual"] == k
+        assert tab["trial"][mine].tolist() == list(range(n))
+    assert set(tab["outcome"]) <= {"avoided", "escaped", "failed"}
+    shocked = np.isfinite(tab["shock_on_ms"])
+    assert np.all(tab["outcome"][shocked] != "avoided") and np.all(tab["outcome"][~shocked] == "avoided")
+    # a shock silences the core (through the GABA neurons) and excites the shell, in every trial with one
+    assert np.all(tab["shell_shock_hz"][shocked] > tab["shell_baseline_hz"][shocked])
+    assert np.nanmean(tab["core_shock_hz"][shocked]) < 0.5 * np.nanmean(tab["core_baseline_hz"][shocked])
+    ev_kind = res.data["events/kind"]
+    assert (ev_kind == "cue_on").sum() == SMALL["n_individuals"] * n
+
+
+def test_same_seed_same_result_and_every_check_reported(small):
+    exp, res = small
+    again = exp.run(ActiveAvoidanceConfig(**SMALL), seed=5)
+    for key in ("trials/outcome", "trials/latency_ms", "trials/core_cue_hz", "dopamine/conc"):
+        np.testing.assert_array_equal(res.data[key], again.data[key])
+    assert set(exp.checks(res)) == {"avoidance_rises", "escape_latency_falls", "core_cue_dip_deepens",
+                                    "core_shock_dip_lessens", "core_rises_at_safety", "shell_rises_at_shock",
+                                    "shell_cue_rise_grows_then_fades", "learners_and_non_learners"}
+    assert {"learning", "photometry"} <= set(exp.figures(res))
+
+
+@pytest.mark.parametrize("bad, field", [({"cue_ms": 5010}, "cue_ms"), ({"iti_min_ms": 9000, "iti_max_ms": 8000}, "iti_min_ms"),
+                                        ({"learner_criterion": 0.2, "non_learner_criterion": 0.3}, "non_learner_criterion"),
+                                        ({"sensor": "gcamp"}, "sensor"), ({"n_sessions": 1}, "n_sessions")])
+def test_bad_config_is_refused_naming_the_field(bad, field):
+    with pytest.raises((ConfigError, ValueError), match=field):
+        ActiveAvoidanceConfig(**bad)
+
+
+def test_a_pickled_session_continues_to_the_same_result():
+    """Checkpoints pickle the session mid-run; the copy must end where the original does."""
+    import pickle
+
+    from dopaspike.experiments.active_avoidance import start
+
+    s = start(ActiveAvoidanceConfig(**SMALL), 7)
+    s.sim.run(15000.0, chunk_ms=s.chunk_ms)
+    copy = pickle.loads(pickle.dumps(s))
+    for x in (s, copy):
+        while x.sim.t_ms < x.end_ms:
+            x.sim.run(min(10000.0, x.end_ms - x.sim.t_ms), chunk_ms=x.chunk_ms)
+    a, b = s.trial_table(), copy.trial_table()
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key])
