@@ -80,3 +80,20 @@ def test_a_pickled_session_continues_to_the_same_result():
     assert a.keys() == b.keys()
     for key in a:
         np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_unavoidable_shock_runs_both_cohorts_and_reports_its_checks():
+    """Two cohorts in one run; on unavoidable trials every trial ends in a shock of fixed length,
+    whatever the crossings."""
+    from dopaspike.experiments.unavoidable_shock import UnavoidableShockConfig
+
+    exp = get("unavoidable-shock")
+    cfg = UnavoidableShockConfig(**SMALL)
+    res = exp.run(cfg, seed=2)
+    tab = {k[len("trials/"):]: v for k, v in res.data.items() if k.startswith("trials/")}
+    un = tab["condition"] == "unavoidable"
+    assert un.sum() == (~un).sum() == SMALL["n_individuals"] * SMALL["n_sessions"] * SMALL["trials_per_session"]
+    assert set(tab["outcome"][un]) == {"shocked"} and np.all(tab["shock_ms"][un] == cfg.fixed_shock_ms)
+    assert set(exp.checks(res)) == {"no_avoidance_when_unavoidable", "shell_cue_response_persists_when_unavoidable",
+                                    "shell_cue_fades_only_when_avoidable"}
+    assert {"comparison", "photometry_avoidable", "photometry_unavoidable"} <= set(exp.figures(res))

@@ -53,15 +53,12 @@ class ActiveAvoidanceConfig(AvoidanceConfig):
     n_sessions: int = Field(5, ge=2, le=1000, description="sessions of avoidable trials")
     learner_criterion: float = Field(0.6, gt=0, le=1, description="last-session avoidance rate of a learner")
     non_learner_criterion: float = Field(0.3, ge=0, lt=1, description="last-session avoidance rate of a non-learner")
-    sensor: str = Field("dlight1.1", description="photometry sensor of the figures: " + ", ".join(photometry.SENSORS))
 
     @model_validator(mode="after")
     def _criteria(self):
         if self.non_learner_criterion >= self.learner_criterion:
             raise ValueError(f"non_learner_criterion={self.non_learner_criterion} must be < "
                              f"learner_criterion={self.learner_criterion}")
-        if self.sensor not in photometry.SENSORS:
-            raise ValueError(f"sensor={self.sensor!r} must be one of {', '.join(photometry.SENSORS)}")
         return self
 
     @property

@@ -15,7 +15,9 @@ the sustained input) and off; a shock drives the aversive input for as long as i
 avoidance or an escape (the agent crossed out of the cue or the shock) excites the safety
 group. Nothing else is handed to the dopamine neurons.
 
-Measures per trial and individual: the box's record (outcome, latency, shock received, freezing)
+Measures per trial and individual: the box's record (outcome, latency, shock received, freezing),
+the crossings made while the cue was on (``cue_shuttles``: an avoidance on avoidable trials, an
+attempt that changes nothing on unavoidable ones)
 and each subpopulation's rate in ``response_window_ms`` after the cue, after the shock's onset
 (trials with a shock) and after reaching safety (avoided or escaped trials), with the rate in
 the second before the trial as baseline; and the mean weights of the learned paths at the
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field, model_validator
 
+from ..analysis.photometry import SENSORS
 from ..circuits.aversive_dopamine import AversiveCircuitConfig, add_aversive_circuit
 from ..circuits.avoidance_agent import AvoidanceAgentConfig, add_avoidance_agent, choose
 from ..config import ExperimentConfig
@@ -62,10 +65,13 @@ class AvoidanceConfig(AversiveCircuitConfig, AvoidanceAgentConfig, ExperimentCon
     iti_max_ms: int = Field(20_000, ge=50, le=600_000, description="longest inter-trial interval")
     response_window_ms: float = Field(500.0, gt=0, le=5000, description="window after an event in which a response is counted")
     dopamine_bin_ms: float = Field(10.0, ge=1, le=1000, description="bin of the recorded dopamine concentration")
+    sensor: str = Field("dlight1.1", description="photometry sensor of the figures: " + ", ".join(SENSORS))
 
     @model_validator(mode="after")
     def _box(self):
         self.box(("avoidable",))  # the box's own checks (multiples of step_ms, ITI order)
+        if self.sensor not in SENSORS:
+            raise ValueError(f"sensor={self.sensor!r} must be one of {', '.join(SENSORS)}")
         return self
 
     def box(self, sessions: tuple[str, ...]) -> ShuttleBoxConfig:
@@ -112,14 +118,14 @@ class AvoidanceSession:
         self.roles = ("da_core", "da_shell", "shuttle", "freeze")
         n = sum(p.n for p in net.populations)
         self._group = np.full(n, -1, np.int64)
-        self._size = []
+        self._size = np.zeros((len(individuals), len(self.roles)), np.int64)  # neurons per (individual, role)
         ids = []
         for k, (circ, agent) in enumerate(zip(self.circuits, self.agents)):
             for j, role in enumerate(self.roles):
                 pop = net.population(circ.pop(role) if role.startswith("da_") else agent.pop(role))
                 self._group[pop.ids] = k * len(self.roles) + j
+                self._size[k, j] = pop.n
                 ids.append(pop.ids)
-                self._size.append(pop.n) if k == 0 else None
         sim.record_spikes_of(np.concatenate(ids))
         self.step_ms = cfg.step_ms
         self._step_counts = np.zeros(len(individuals) * len(self.roles), np.int64)
@@ -136,6 +142,8 @@ class AvoidanceSession:
         self.rows: list[dict] = []
         self.pending: list[dict] = []  # trials whose response windows are still open
         self.events: list[tuple[int, int, str]] = []  # (individual, t_ms, kind) of every box event
+        self._cue_is_on = [False] * len(individuals)
+        self._cue_shuttles = [0] * len(individuals)  # crossings during the current trial's cue
         self._trial_w = [self._weights(k) for k in range(len(individuals))]
         sim.add_listener(self._on_chunk, stop_at=self._stop_at)
         self._t = 0
@@ -175,7 +183,8 @@ class AvoidanceSession:
         for k, (box, circ, agent) in enumerate(zip(self.boxes, self.circuits, self.agents)):
             if self.done[k]:
                 continue
-            action = choose(counts[k, 2] / (self._size[2] * window_s), counts[k, 3] / (self._size[3] * window_s), agent.config)
+            action = choose(counts[k, 2] / (self._size[k, 2] * window_s), counts[k, 3] / (self._size[k, 3] * window_s),
+                            agent.config)
             _, _, terminated, _, info = box.step(action)
             if action == SHUTTLE:  # the crossing is made: the accumulators start again
                 self._ring[:, k] = 0
@@ -192,10 +201,14 @@ class AvoidanceSession:
     def _apply(self, k: int, circ, t_ms: int, kind: str) -> None:
         sim, cfg = self.sim, circ.config
         self.events.append((k, int(t_ms), kind))
+        if kind == "shuttle" and self._cue_is_on[k]:
+            self._cue_shuttles[k] += 1
         if kind == "cue_on":
+            self._cue_is_on[k], self._cue_shuttles[k] = True, 0
             sim.set_bias(circ.pop("cue_CS"), cfg.cue_pulse_pa, at_ms=t_ms)
             sim.set_bias(circ.pop("cue_CS"), cfg.cue_sustained_pa, at_ms=t_ms + cfg.cue_pulse_ms)
         elif kind == "cue_off":
+            self._cue_is_on[k] = False
             sim.set_bias(circ.pop("cue_CS"), 0.0, at_ms=t_ms)
         elif kind == "shock_on":
             sim.set_bias(circ.pop("lh"), cfg.shock_drive_pa, at_ms=t_ms)
@@ -209,7 +222,7 @@ class AvoidanceSession:
                "kind": rec.kind, "outcome": rec.outcome, "start_ms": rec.start_ms, "stop_ms": rec.stop_ms,
                "cue_on_ms": rec.cue_on_ms, "shock_on_ms": rec.shock_on_ms, "shock_off_ms": rec.shock_off_ms,
                "latency_ms": rec.latency_ms, "shock_ms": rec.shock_ms, "freeze_fraction": rec.freeze_fraction,
-               "iti_shuttles": rec.iti_shuttles,
+               "iti_shuttles": rec.iti_shuttles, "cue_shuttles": self._cue_shuttles[k] if np.isfinite(rec.cue_on_ms) else 0,
                "safety_ms": float(rec.stop_ms) if rec.outcome in ("avoided", "escaped") else float("nan"),
                **self._trial_w[k]}
         self._trial_w[k] = self._weights(k)
@@ -231,7 +244,7 @@ class AvoidanceSession:
             k = row["individual"]
             for j, region in enumerate(("core", "shell")):
                 mine = steps[groups == k * len(self.roles) + j]
-                n = self._size[j]
+                n = self._size[k, j]
 
                 def rate(t, lo, hi, mine=mine, n=n):
                     if not np.isfinite(t):
@@ -268,7 +281,7 @@ class AvoidanceSession:
             vals = [r[name] for r in rows]
             if isinstance(vals[0], str):
                 out[name] = np.array(vals, dtype=str)
-            elif name in ("individual", "trial", "session", "iti_shuttles"):
+            elif name in ("individual", "trial", "session", "iti_shuttles", "cue_shuttles"):
                 out[name] = np.array(vals, np.int64)
             else:
                 out[name] = np.array(vals, float)

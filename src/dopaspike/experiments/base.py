@@ -107,6 +107,7 @@ EXPERIMENT_MODULES = (
     "probabilistic_selection",
     "two_afc",
     "active_avoidance",
+    "unavoidable_shock",
 )
 
 
