@@ -97,3 +97,24 @@ def test_unavoidable_shock_runs_both_cohorts_and_reports_its_checks():
     assert set(exp.checks(res)) == {"no_avoidance_when_unavoidable", "shell_cue_response_persists_when_unavoidable",
                                     "shell_cue_fades_only_when_avoidable"}
     assert {"comparison", "photometry_avoidable", "photometry_unavoidable"} <= set(exp.figures(res))
+
+
+def test_learned_helplessness_runs_three_cohorts():
+    """Pretreated cohorts get inescapable shocks first (no cue, fixed length, outcome shocked);
+    every cohort ends with the escape test; the restored cohort's core responds at shock end."""
+    from dopaspike.experiments.learned_helplessness import LearnedHelplessnessConfig
+
+    exp = get("learned-helplessness")
+    cfg = LearnedHelplessnessConfig(n_individuals=1, n_pretreatment_sessions=1, trials_per_session=3,
+                                    shock_max_ms=5000, iti_min_ms=3000, iti_max_ms=4000)
+    res = exp.run(cfg, seed=3)
+    tab = {k[len("trials/"):]: v for k, v in res.data.items() if k.startswith("trials/")}
+    pre = tab["kind"] == "inescapable"
+    assert set(tab["condition"][pre]) == {"pretreated", "restored"}
+    assert np.all(tab["shock_ms"][pre] == cfg.fixed_shock_ms) and np.all(np.isnan(tab["cue_on_ms"][pre]))
+    for c in ("untreated", "pretreated", "restored"):
+        assert ((tab["condition"] == c) & (tab["kind"] == "escape")).sum() == 3
+    rows = {r["condition"]: r for r in res.metrics["individuals"]}
+    assert rows["restored"]["core_shock_end"][0] > rows["pretreated"]["core_shock_end"][0] + 3.0
+    assert set(exp.checks(res)) == {"escape_impaired_after_inescapable_shock", "shock_end_dopamine_blunted",
+                                    "restoring_shock_end_dopamine_restores_escape"}

@@ -43,8 +43,8 @@ plastic synapses elsewhere (an actor choosing to shuttle, say) read:
 * **Safety** ``safety``: a group the driver excites when the animal reaches safety (it shuttles
   out of the cue or the shock); it excites ``da_core`` (the rise at successful avoidance,
   Oleson et al. 2012; Lopez et al. 2025). ``safety_da_scale`` scales that response (a
-  manipulation: 0 blunts it as repeated uncontrollable shock does, Wu et al. 2021, Biol Psychiatry
-  89:1015; above 1 restores or enhances it).
+  manipulation: 0 blunts it as repeated uncontrollable shock does, Wu et al. 2021, eLife
+  10:e64041; above 1 restores or enhances it).
 
 What this circuit does not do by itself: choose. An agent reading ``<prefix>core`` (e.g. the
 basal-ganglia loop of :mod:`dopaspike.circuits.basal_ganglia`) is what turns these signals into

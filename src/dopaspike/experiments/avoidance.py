@@ -95,6 +95,10 @@ class AvoidanceIndividual:
     sessions: tuple[str, ...]
     circuit: AversiveCircuitConfig
     agent: AvoidanceAgentConfig
+    #: Drive the safety group also when a shock the agent could not end stops on its own (a
+    #: manipulation: dopamine at the end of uncontrollable shock, Wu et al. 2021, eLife 10:e64041,
+    #: whose loss goes with learned helplessness and whose restoration rescues escape).
+    relief_at_shock_end: bool = False
 
 
 class AvoidanceSession:
@@ -143,6 +147,7 @@ class AvoidanceSession:
         self.pending: list[dict] = []  # trials whose response windows are still open
         self.events: list[tuple[int, int, str]] = []  # (individual, t_ms, kind) of every box event
         self._cue_is_on = [False] * len(individuals)
+        self._shock_end = [False] * len(individuals)  # a shock ended in this step without an escape
         self._cue_shuttles = [0] * len(individuals)  # crossings during the current trial's cue
         self._trial_w = [self._weights(k) for k in range(len(individuals))]
         sim.add_listener(self._on_chunk, stop_at=self._stop_at)
@@ -214,8 +219,14 @@ class AvoidanceSession:
             sim.set_bias(circ.pop("lh"), cfg.shock_drive_pa, at_ms=t_ms)
         elif kind == "shock_off":
             sim.set_bias(circ.pop("lh"), 0.0, at_ms=t_ms)
+            self._shock_end[k] = True
         elif kind in ("avoidance", "escape"):
             circ.schedule_safety(sim, t_ms)
+            self._shock_end[k] = False  # an escape: the safety is its own
+        elif kind == "trial_end":
+            if self._shock_end[k] and self.individuals[k].relief_at_shock_end:
+                circ.schedule_safety(sim, t_ms)
+            self._shock_end[k] = False
 
     def _finish_trial(self, k: int, rec) -> None:
         row = {"individual": k, "condition": self.individuals[k].label, "trial": rec.index, "session": rec.session,
@@ -257,6 +268,7 @@ class AvoidanceSession:
                 shock_w = min(w, row["shock_off_ms"] - row["shock_on_ms"]) if np.isfinite(row["shock_on_ms"]) else w
                 row[f"{region}_shock_hz"] = rate(row["shock_on_ms"], 0.0, shock_w) if shock_w >= 50 else float("nan")
                 row[f"{region}_safety_hz"] = rate(row["safety_ms"], 0.0, w)
+                row[f"{region}_shock_end_hz"] = rate(row["shock_off_ms"], 0.0, w)
             self.rows.append(row)
         self.pending = still
         self._trim(now)

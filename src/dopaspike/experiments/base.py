@@ -108,6 +108,7 @@ EXPERIMENT_MODULES = (
     "two_afc",
     "active_avoidance",
     "unavoidable_shock",
+    "learned_helplessness",
 )
 
 
