@@ -53,3 +53,13 @@ def permutation_p(a, b, sign: int) -> float:
     sums = np.array([pooled[gen.permutation(pooled.size)[:n]].sum() for _ in range(MONTE_CARLO_DRAWS)])
     diffs = sign * (sums / n - (total - sums) / (pooled.size - n))
     return float((np.sum(diffs >= observed) + 1) / (MONTE_CARLO_DRAWS + 1))
+
+
+def mannwhitney_greater_p(a, b) -> float:
+    """One-sided Mann-Whitney U p-value that values of ``a`` tend to exceed those of ``b`` (finite
+    values only); NaN if either is empty."""
+    from scipy.stats import mannwhitneyu
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    return float(mannwhitneyu(a, b, alternative="greater").pvalue) if a.size and b.size else float("nan")

@@ -40,6 +40,7 @@ from ..analysis import photometry
 from ..analysis.stats import sign_test_p
 from .avoidance import AvoidanceConfig, AvoidanceIndividual, AvoidanceSession
 from .base import Check, Experiment, Results, register
+from .conditioning import nanmean
 
 CITATION = ("Lopez GC et al. (2025) Region-specific nucleus accumbens dopamine signals encode distinct aspects of "
             "avoidance learning. Curr Biol 35:2433-2443")
@@ -87,12 +88,6 @@ def start(cfg: ActiveAvoidanceConfig, seed: int = 0) -> ActiveAvoidanceSession:
     return ActiveAvoidanceSession(cfg, seed, inds)
 
 
-def _mean(x) -> float:
-    x = np.asarray(x, float)
-    x = x[np.isfinite(x)]
-    return float(x.mean()) if x.size else float("nan")
-
-
 def per_individual(tab: dict, cfg: AvoidanceConfig) -> list[dict]:
     """Per individual and session: avoidance rate, escape latency from the shock, and each
     region's responses minus its baseline (cue: trials whose crossing came after the window)."""
@@ -113,14 +108,14 @@ def per_individual(tab: dict, cfg: AvoidanceConfig) -> list[dict]:
             safe = m & (tab["outcome"] == "avoided")
             vals = {
                 "avoidance": float(avoided.mean()),
-                "escape_latency_ms": _mean(tab["shock_off_ms"][escaped] - tab["shock_on_ms"][escaped]),
+                "escape_latency_ms": nanmean(tab["shock_off_ms"][escaped] - tab["shock_on_ms"][escaped]),
             }
             for r in REGIONS:
                 base = tab[f"{r}_baseline_hz"]
-                vals[f"{r}_cue"] = _mean(tab[f"{r}_cue_hz"][clean] - base[clean])
-                vals[f"{r}_shock"] = _mean(tab[f"{r}_shock_hz"][shocked] - base[shocked])
-                vals[f"{r}_safety"] = _mean(tab[f"{r}_safety_hz"][safe] - base[safe])
-                vals[f"{r}_baseline"] = _mean(base[m])
+                vals[f"{r}_cue"] = nanmean(tab[f"{r}_cue_hz"][clean] - base[clean])
+                vals[f"{r}_shock"] = nanmean(tab[f"{r}_shock_hz"][shocked] - base[shocked])
+                vals[f"{r}_safety"] = nanmean(tab[f"{r}_safety_hz"][safe] - base[safe])
+                vals[f"{r}_baseline"] = nanmean(base[m])
             for name, v in vals.items():
                 cols.setdefault(name, []).append(v)
         row.update(cols)
@@ -165,14 +160,14 @@ def checks(res: Results) -> dict[str, Check]:
         out[name] = Check(bool(d.size and p < ALPHA), {"n": int(d.size), "median_change": float(np.median(d)) if d.size
                                                        else float("nan"), "sign_test_p": p},
                           f"{expected} (sign test p < {ALPHA:g} over individuals)")
-    safety = np.array([_mean(r["core_safety"]) for r in rows])
+    safety = np.array([nanmean(r["core_safety"]) for r in rows])
     safety = safety[np.isfinite(safety)]
     p = sign_test_p(safety, 0.0) if safety.size else float("nan")
     out["core_rises_at_safety"] = Check(
         bool(safety.size and p < ALPHA), {"n": int(safety.size), "median_rise_hz": float(np.median(safety)) if safety.size
                                           else float("nan"), "sign_test_p": p},
         f"core rate after an avoidance above its baseline (sign test p < {ALPHA:g} over individuals with avoidances)")
-    ratio = np.array([(_mean(r["shell_shock"]) + _mean(r["shell_baseline"])) / _mean(r["shell_baseline"]) for r in rows])
+    ratio = np.array([(nanmean(r["shell_shock"]) + nanmean(r["shell_baseline"])) / nanmean(r["shell_baseline"]) for r in rows])
     out["shell_rises_at_shock"] = Check(bool(np.all(ratio > 2.0)), {"shock_over_baseline": ratio.tolist()},
                                         "shell rate at the shock more than twice its baseline in every individual")
     fade = []
@@ -217,7 +212,7 @@ def learning_figure(res: Results):
         ax1.plot(sessions, np.nanmean([r["avoidance"] for r in rows], axis=0), color="k", lw=2, label="mean")
         lat = np.array([r["escape_latency_ms"] for r in rows], float) / 1000.0
         with np.errstate(all="ignore"):
-            mean_lat = [_mean(col) for col in lat.T]
+            mean_lat = [nanmean(col) for col in lat.T]
         ax2.plot(sessions, mean_lat, color="k", lw=2)
     ax1.set(xlabel="session", ylabel="avoidance rate", ylim=(-0.02, 1.02), title="avoidance")
     ax2.set(xlabel="session", ylabel="escape latency from shock (s)", title="escape")

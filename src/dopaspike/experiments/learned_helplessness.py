@@ -39,11 +39,11 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..analysis.stats import sign_test_p
-from .active_avoidance import _mean, photometry_figure
+from ..analysis.stats import mannwhitney_greater_p, sign_test_p
+from .active_avoidance import photometry_figure
 from .avoidance import AvoidanceConfig, AvoidanceIndividual, AvoidanceSession
 from .base import Check, Experiment, Results, register
-from .unavoidable_shock import _greater_p
+from .conditioning import nanmean
 
 CITATION = "Maier SF, Seligman MEP (1976) Learned helplessness: theory and evidence. J Exp Psychol Gen 105:3-46"
 ALPHA = 0.05
@@ -86,10 +86,10 @@ def per_individual(tab: dict, cfg: LearnedHelplessnessConfig) -> list[dict]:
                "escape_latency_ms": float(np.median(lat)) if lat.size else float("nan"),
                "failure_rate": float(np.mean(tab["outcome"][test] == "failed")) if test.any() else float("nan")}
         pre = mine & (tab["kind"] == "inescapable")
-        row["core_shock_end"] = [_mean(tab["core_shock_end_hz"][pre & (tab["session"] == s)]
+        row["core_shock_end"] = [nanmean(tab["core_shock_end_hz"][pre & (tab["session"] == s)]
                                        - tab["core_baseline_hz"][pre & (tab["session"] == s)])
                                  for s in np.unique(tab["session"][pre])]
-        row["core_shock_end_test"] = _mean(tab["core_shock_end_hz"][test] - tab["core_baseline_hz"][test])
+        row["core_shock_end_test"] = nanmean(tab["core_shock_end_hz"][test] - tab["core_baseline_hz"][test])
         out.append(row)
     return out
 
@@ -117,7 +117,7 @@ def checks(res: Results) -> dict[str, Check]:
     out: dict[str, Check] = {}
     lat = {c: [r["escape_latency_ms"] for r in by[c]] for c in CONDITIONS}
     if by["untreated"] and by["pretreated"]:
-        p = _greater_p(lat["pretreated"], lat["untreated"])
+        p = mannwhitney_greater_p(lat["pretreated"], lat["untreated"])
         out["escape_impaired_after_inescapable_shock"] = Check(
             bool(p < ALPHA), {"median_latency_ms_untreated": lat["untreated"], "median_latency_ms_pretreated": lat["pretreated"],
                               "mannwhitney_p": p},
@@ -131,7 +131,7 @@ def checks(res: Results) -> dict[str, Check]:
             f"the core's response at the end of inescapable shocks lower in the last pretreatment session than in the "
             f"first (sign test p < {ALPHA:g}; needs at least two pretreatment sessions)")
     if by["restored"] and by["pretreated"]:
-        p = _greater_p(lat["pretreated"], lat["restored"])
+        p = mannwhitney_greater_p(lat["pretreated"], lat["restored"])
         out["restoring_shock_end_dopamine_restores_escape"] = Check(
             bool(p < ALPHA), {"median_latency_ms_restored": lat["restored"], "median_latency_ms_pretreated": lat["pretreated"],
                               "mannwhitney_p": p},

@@ -26,10 +26,11 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..analysis.stats import sign_test_p
-from .active_avoidance import REGIONS, _mean, photometry_figure
+from ..analysis.stats import mannwhitney_greater_p, sign_test_p
+from .active_avoidance import REGIONS, photometry_figure
 from .avoidance import AvoidanceConfig, AvoidanceIndividual, AvoidanceSession
 from .base import Check, Experiment, Results, register
+from .conditioning import nanmean
 
 CITATION = ("Lopez GC et al. (2025) Region-specific nucleus accumbens dopamine signals encode distinct aspects of "
             "avoidance learning. Curr Biol 35:2433-2443")
@@ -70,9 +71,9 @@ def per_individual(tab: dict) -> list[dict]:
             row.setdefault("cue_crossing", []).append(float(np.mean(tab["cue_shuttles"][m] > 0)))
             for r in REGIONS:
                 base = tab[f"{r}_baseline_hz"]
-                row.setdefault(f"{r}_cue", []).append(_mean(tab[f"{r}_cue_hz"][clean] - base[clean]))
+                row.setdefault(f"{r}_cue", []).append(nanmean(tab[f"{r}_cue_hz"][clean] - base[clean]))
                 shocked = m & np.isfinite(tab["shock_on_ms"])
-                row.setdefault(f"{r}_shock", []).append(_mean(tab[f"{r}_shock_hz"][shocked] - base[shocked]))
+                row.setdefault(f"{r}_shock", []).append(nanmean(tab[f"{r}_shock_hz"][shocked] - base[shocked]))
         out.append(row)
     return out
 
@@ -91,15 +92,6 @@ def start(cfg: UnavoidableShockConfig, seed: int = 0) -> UnavoidableShockSession
     return UnavoidableShockSession(cfg, seed, inds)
 
 
-def _greater_p(a, b) -> float:
-    """One-sided Mann-Whitney U p that ``a`` tends to exceed ``b`` (NaN if either is empty)."""
-    from scipy.stats import mannwhitneyu
-
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    return float(mannwhitneyu(a, b, alternative="greater").pvalue) if a.size and b.size else float("nan")
-
-
 def _fade(series) -> float:
     v = np.asarray(series, float)
     if np.isfinite(v).sum() < 2:
@@ -115,7 +107,7 @@ def checks(res: Results) -> dict[str, Check]:
         return out
     last = {c: [r["cue_crossing"][-1] for r in by[c]] for c in CONDITIONS}
     rise = np.array([r["cue_crossing"][-1] - r["cue_crossing"][0] for r in by["unavoidable"]])
-    p_lower, p_rise = _greater_p(last["avoidable"], last["unavoidable"]), sign_test_p(rise, 0.0)
+    p_lower, p_rise = mannwhitney_greater_p(last["avoidable"], last["unavoidable"]), sign_test_p(rise, 0.0)
     out["no_avoidance_when_unavoidable"] = Check(
         bool(p_lower < ALPHA and p_rise >= ALPHA),
         {"last_session_crossing_avoidable": last["avoidable"], "last_session_crossing_unavoidable": last["unavoidable"],
@@ -123,14 +115,14 @@ def checks(res: Results) -> dict[str, Check]:
         f"fewer trials with a crossing during the cue in the last session when the shock is unavoidable (one-sided "
         f"Mann-Whitney p < {ALPHA:g}), and no rise over sessions in that cohort (sign test p >= {ALPHA:g})")
     shell_last = {c: [r["shell_cue"][-1] for r in by[c]] for c in CONDITIONS}
-    p = _greater_p(shell_last["unavoidable"], shell_last["avoidable"])
+    p = mannwhitney_greater_p(shell_last["unavoidable"], shell_last["avoidable"])
     out["shell_cue_response_persists_when_unavoidable"] = Check(
         bool(p < ALPHA), {"last_session_shell_cue_avoidable": shell_last["avoidable"],
                           "last_session_shell_cue_unavoidable": shell_last["unavoidable"], "mannwhitney_p": p},
         f"the shell's cue response (minus baseline) in the last session higher when the shock is unavoidable "
         f"(one-sided Mann-Whitney p < {ALPHA:g})")
     fades = {c: [_fade(r["shell_cue"]) for r in by[c]] for c in CONDITIONS}
-    p = _greater_p(fades["avoidable"], fades["unavoidable"])
+    p = mannwhitney_greater_p(fades["avoidable"], fades["unavoidable"])
     out["shell_cue_fades_only_when_avoidable"] = Check(
         bool(p < ALPHA), {"drop_from_peak_avoidable": fades["avoidable"], "drop_from_peak_unavoidable": fades["unavoidable"],
                           "mannwhitney_p": p},
@@ -158,7 +150,7 @@ def comparison_figure(res: Results):
             for v in vals:
                 ax.plot(mine[0]["sessions"], v, color=colours[c], alpha=0.25, lw=0.8)
             with np.errstate(all="ignore"):
-                ax.plot(mine[0]["sessions"], [_mean(col) for col in vals.T], color=colours[c], lw=2, label=c)
+                ax.plot(mine[0]["sessions"], [nanmean(col) for col in vals.T], color=colours[c], lw=2, label=c)
         ax.set(xlabel="session", ylabel=label)
     axes[0].legend(frameon=False)
     fig.tight_layout()
