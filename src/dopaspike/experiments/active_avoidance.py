@@ -74,18 +74,10 @@ def quick_config() -> ActiveAvoidanceConfig:
     return ActiveAvoidanceConfig(n_individuals=3, n_sessions=2, trials_per_session=10, iti_min_ms=5000, iti_max_ms=8000)
 
 
-class ActiveAvoidanceSession(AvoidanceSession):
-    def results(self, status: str) -> Results:
-        data, kinds = self.base_data()
-        tab = {k[len("trials/"):]: v for k, v in data.items() if k.startswith("trials/")}
-        metrics = {**self.metrics_base(), "individuals": per_individual(tab, self.cfg)}
-        return Results(metrics=metrics, data=data, config=self.cfg, seed=self.seed, status=status, kinds=kinds)
-
-
-def start(cfg: ActiveAvoidanceConfig, seed: int = 0) -> ActiveAvoidanceSession:
+def start(cfg: ActiveAvoidanceConfig, seed: int = 0) -> AvoidanceSession:
     inds = [AvoidanceIndividual("avoidable", ("avoidable",) * cfg.n_sessions, cfg.circuit(), cfg.agent())
             for _ in range(cfg.n_individuals)]
-    return ActiveAvoidanceSession(cfg, seed, inds)
+    return AvoidanceSession(cfg, seed, inds, summarise=per_individual)
 
 
 def per_individual(tab: dict, cfg: AvoidanceConfig) -> list[dict]:
@@ -247,6 +239,17 @@ def photometry_figure(res: Results, individuals=None, title: str = ""):
         return None
     summary = photometry.peri_event_table(signals, dt, pd.DataFrame(rows), (-2000.0, 5000.0), (-1000.0, 0.0))
     return photometry.photometry_figure(summary, title=title)
+
+
+def photometry_by_condition(res: Results, conditions) -> dict:
+    """One photometry figure per condition (``photometry_<condition>``), of its individuals."""
+    out = {}
+    for c in conditions:
+        ks = [r["individual"] for r in res.metrics.get("individuals", []) if r.get("condition") == c]
+        fig = photometry_figure(res, ks, title=f"{c}: dopamine ({res.config.sensor}) by learning stage") if ks else None
+        if fig is not None:
+            out[f"photometry_{c}"] = fig
+    return out
 
 
 def figures(res: Results) -> dict:

@@ -27,6 +27,7 @@ trial's start. The dopamine concentration of every region is kept in bins of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,8 +105,11 @@ class AvoidanceIndividual:
 class AvoidanceSession:
     """Individuals, one network, their boxes and the measures (picklable)."""
 
-    def __init__(self, cfg: AvoidanceConfig, seed: int, individuals: list[AvoidanceIndividual]):
-        self.cfg, self.seed, self.individuals = cfg, seed, individuals
+    def __init__(self, cfg: AvoidanceConfig, seed: int, individuals: list[AvoidanceIndividual],
+                 summarise: Callable[[dict, AvoidanceConfig], list[dict]] | None = None):
+        """``summarise(trial_table, cfg)``: the experiment's per-individual summary, kept as the
+        ``individuals`` metric (a module-level function, so that the session pickles)."""
+        self.cfg, self.seed, self.individuals, self.summarise = cfg, seed, individuals, summarise
         net = Network(dt_ms=1.0)
         self.circuits, self.agents, self.boxes = [], [], []
         for k, ind in enumerate(individuals):
@@ -316,4 +320,8 @@ class AvoidanceSession:
 
     def results(self, status: str) -> Results:
         data, kinds = self.base_data()
-        return Results(metrics=self.metrics_base(), data=data, config=self.cfg, seed=self.seed, status=status, kinds=kinds)
+        metrics = self.metrics_base()
+        if self.summarise is not None:
+            tab = {k[len("trials/"):]: v for k, v in data.items() if k.startswith("trials/")}
+            metrics["individuals"] = self.summarise(tab, self.cfg)
+        return Results(metrics=metrics, data=data, config=self.cfg, seed=self.seed, status=status, kinds=kinds)

@@ -40,7 +40,7 @@ import numpy as np
 from pydantic import Field
 
 from ..analysis.stats import mannwhitney_greater_p, sign_test_p
-from .active_avoidance import photometry_figure
+from .active_avoidance import photometry_by_condition
 from .avoidance import AvoidanceConfig, AvoidanceIndividual, AvoidanceSession
 from .base import Check, Experiment, Results, register
 from .conditioning import nanmean
@@ -94,21 +94,13 @@ def per_individual(tab: dict, cfg: LearnedHelplessnessConfig) -> list[dict]:
     return out
 
 
-class LearnedHelplessnessSession(AvoidanceSession):
-    def results(self, status: str) -> Results:
-        data, kinds = self.base_data()
-        tab = {k[len("trials/"):]: v for k, v in data.items() if k.startswith("trials/")}
-        metrics = {**self.metrics_base(), "individuals": per_individual(tab, self.cfg)}
-        return Results(metrics=metrics, data=data, config=self.cfg, seed=self.seed, status=status, kinds=kinds)
-
-
-def start(cfg: LearnedHelplessnessConfig, seed: int = 0) -> LearnedHelplessnessSession:
+def start(cfg: LearnedHelplessnessConfig, seed: int = 0) -> AvoidanceSession:
     pre = ("inescapable",) * cfg.n_pretreatment_sessions
     test = ("escape",) * cfg.n_escape_sessions
     sessions = {"untreated": test, "pretreated": pre + test, "restored": pre + test}
     inds = [AvoidanceIndividual(c, sessions[c], cfg.circuit(), cfg.agent(), relief_at_shock_end=(c == "restored"))
             for c in CONDITIONS for _ in range(cfg.n_individuals)]
-    return LearnedHelplessnessSession(cfg, seed, inds)
+    return AvoidanceSession(cfg, seed, inds, summarise=per_individual)
 
 
 def checks(res: Results) -> dict[str, Check]:
@@ -164,13 +156,7 @@ def escape_figure(res: Results):
 
 
 def figures(res: Results) -> dict:
-    out = {"escape": escape_figure(res)}
-    for c in CONDITIONS:
-        ks = [r["individual"] for r in res.metrics.get("individuals", []) if r["condition"] == c]
-        fig = photometry_figure(res, ks, title=f"{c}: dopamine ({res.config.sensor}) by stage")
-        if fig is not None:
-            out[f"photometry_{c}"] = fig
-    return out
+    return {"escape": escape_figure(res), **photometry_by_condition(res, CONDITIONS)}
 
 
 EXPERIMENT = register(Experiment(

@@ -27,7 +27,7 @@ import numpy as np
 from pydantic import Field
 
 from ..analysis.stats import mannwhitney_greater_p, sign_test_p
-from .active_avoidance import REGIONS, photometry_figure
+from .active_avoidance import REGIONS, photometry_by_condition
 from .avoidance import AvoidanceConfig, AvoidanceIndividual, AvoidanceSession
 from .base import Check, Experiment, Results, register
 from .conditioning import nanmean
@@ -54,10 +54,10 @@ def quick_config() -> UnavoidableShockConfig:
     return UnavoidableShockConfig(n_individuals=3, n_sessions=2, trials_per_session=10, iti_min_ms=5000, iti_max_ms=8000)
 
 
-def per_individual(tab: dict) -> list[dict]:
+def per_individual(tab: dict, cfg: AvoidanceConfig) -> list[dict]:
     """Per individual and session: the fraction of trials with a crossing during the cue, and each
     region's cue and shock responses minus baseline (cue: trials whose first crossing, if any,
-    came after the response window; unavoidable trials never end early, so all of them)."""
+    came after ``response_window_ms``; unavoidable trials never end early, so all of them)."""
     out = []
     if not tab:
         return out
@@ -67,7 +67,7 @@ def per_individual(tab: dict) -> list[dict]:
                      "sessions": np.unique(tab["session"][mine]).tolist()}
         for s in row["sessions"]:
             m = mine & (tab["session"] == s)
-            clean = m & ~(tab["latency_ms"] < 500.0)
+            clean = m & ~(tab["latency_ms"] < cfg.response_window_ms)
             row.setdefault("cue_crossing", []).append(float(np.mean(tab["cue_shuttles"][m] > 0)))
             for r in REGIONS:
                 base = tab[f"{r}_baseline_hz"]
@@ -78,18 +78,10 @@ def per_individual(tab: dict) -> list[dict]:
     return out
 
 
-class UnavoidableShockSession(AvoidanceSession):
-    def results(self, status: str) -> Results:
-        data, kinds = self.base_data()
-        tab = {k[len("trials/"):]: v for k, v in data.items() if k.startswith("trials/")}
-        metrics = {**self.metrics_base(), "individuals": per_individual(tab)}
-        return Results(metrics=metrics, data=data, config=self.cfg, seed=self.seed, status=status, kinds=kinds)
-
-
-def start(cfg: UnavoidableShockConfig, seed: int = 0) -> UnavoidableShockSession:
+def start(cfg: UnavoidableShockConfig, seed: int = 0) -> AvoidanceSession:
     inds = [AvoidanceIndividual(c, (c,) * cfg.n_sessions, cfg.circuit(), cfg.agent())
             for c in CONDITIONS for _ in range(cfg.n_individuals)]
-    return UnavoidableShockSession(cfg, seed, inds)
+    return AvoidanceSession(cfg, seed, inds, summarise=per_individual)
 
 
 def _fade(series) -> float:
@@ -158,13 +150,7 @@ def comparison_figure(res: Results):
 
 
 def figures(res: Results) -> dict:
-    out = {"comparison": comparison_figure(res)}
-    for c in CONDITIONS:
-        ks = [r["individual"] for r in res.metrics.get("individuals", []) if r["condition"] == c]
-        fig = photometry_figure(res, ks, title=f"{c}: dopamine ({res.config.sensor}) by learning stage")
-        if fig is not None:
-            out[f"photometry_{c}"] = fig
-    return out
+    return {"comparison": comparison_figure(res), **photometry_by_condition(res, CONDITIONS)}
 
 
 EXPERIMENT = register(Experiment(
