@@ -34,6 +34,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from ..analysis.photometry import SENSORS
+from ..analysis.stats import mannwhitney_greater_p
 from ..circuits.aversive_dopamine import AversiveCircuitConfig, add_aversive_circuit
 from ..circuits.avoidance_agent import AvoidanceAgentConfig, add_avoidance_agent, choose
 from ..config import ExperimentConfig
@@ -41,7 +42,7 @@ from ..core import rng as rngmod
 from ..core.network import Network
 from ..core.record import DopamineRecorder
 from ..tasks.avoidance import SHUTTLE, ShuttleBox, ShuttleBoxConfig
-from .base import Results
+from .base import Check, Results
 
 #: Fields of the circuit and the agent that an experiment's configuration carries (documented
 #: once, on the circuits' page).
@@ -325,3 +326,12 @@ class AvoidanceSession:
             tab = {k[len("trials/"):]: v for k, v in data.items() if k.startswith("trials/")}
             metrics["individuals"] = self.summarise(tab, self.cfg)
         return Results(metrics=metrics, data=data, config=self.cfg, seed=self.seed, status=status, kinds=kinds)
+
+
+def greater_check(a, b, name_a: str, name_b: str, expected: str, alpha: float = 0.05) -> Check:
+    """A check that cohort ``a``'s values tend to exceed cohort ``b``'s (individuals as the units;
+    one-sided Mann-Whitney U p < ``alpha``), with both samples as its value under ``name_a`` and
+    ``name_b``."""
+    p = mannwhitney_greater_p(a, b)
+    return Check(bool(p < alpha), {name_a: list(a), name_b: list(b), "mannwhitney_p": p},
+                 f"{expected} (one-sided Mann-Whitney p < {alpha:g})")

@@ -39,9 +39,9 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..analysis.stats import mannwhitney_greater_p, sign_test_p
+from ..analysis.stats import sign_test_p
 from .active_avoidance import photometry_by_condition
-from .avoidance import AvoidanceConfig, AvoidanceIndividual, AvoidanceSession
+from .avoidance import AvoidanceConfig, AvoidanceIndividual, AvoidanceSession, greater_check
 from .base import Check, Experiment, Results, register
 from .conditioning import nanmean
 
@@ -109,11 +109,9 @@ def checks(res: Results) -> dict[str, Check]:
     out: dict[str, Check] = {}
     lat = {c: [r["escape_latency_ms"] for r in by[c]] for c in CONDITIONS}
     if by["untreated"] and by["pretreated"]:
-        p = mannwhitney_greater_p(lat["pretreated"], lat["untreated"])
-        out["escape_impaired_after_inescapable_shock"] = Check(
-            bool(p < ALPHA), {"median_latency_ms_untreated": lat["untreated"], "median_latency_ms_pretreated": lat["pretreated"],
-                              "mannwhitney_p": p},
-            f"escape latencies longer after inescapable shock than without it (one-sided Mann-Whitney p < {ALPHA:g})")
+        out["escape_impaired_after_inescapable_shock"] = greater_check(
+            lat["pretreated"], lat["untreated"], "median_latency_ms_pretreated", "median_latency_ms_untreated",
+            "escape latencies longer after inescapable shock than without it", ALPHA)
         change = np.array([r["core_shock_end"][-1] - r["core_shock_end"][0] for r in by["pretreated"]
                            if len(r["core_shock_end"]) >= 2], float)
         change = change[np.isfinite(change)]
@@ -123,12 +121,9 @@ def checks(res: Results) -> dict[str, Check]:
             f"the core's response at the end of inescapable shocks lower in the last pretreatment session than in the "
             f"first (sign test p < {ALPHA:g}; needs at least two pretreatment sessions)")
     if by["restored"] and by["pretreated"]:
-        p = mannwhitney_greater_p(lat["pretreated"], lat["restored"])
-        out["restoring_shock_end_dopamine_restores_escape"] = Check(
-            bool(p < ALPHA), {"median_latency_ms_restored": lat["restored"], "median_latency_ms_pretreated": lat["pretreated"],
-                              "mannwhitney_p": p},
-            f"escape latencies shorter when dopamine is given at the end of every inescapable shock (one-sided "
-            f"Mann-Whitney p < {ALPHA:g})")
+        out["restoring_shock_end_dopamine_restores_escape"] = greater_check(
+            lat["pretreated"], lat["restored"], "median_latency_ms_pretreated", "median_latency_ms_restored",
+            "escape latencies shorter when dopamine is given at the end of every inescapable shock", ALPHA)
     return out
 
 

@@ -27,13 +27,11 @@ import numpy as np
 from pydantic import Field
 
 from ..analysis.stats import mannwhitney_greater_p, sign_test_p
-from .active_avoidance import REGIONS, photometry_by_condition
-from .avoidance import AvoidanceConfig, AvoidanceIndividual, AvoidanceSession
+from .active_avoidance import CITATION, REGIONS, photometry_by_condition
+from .avoidance import AvoidanceConfig, AvoidanceIndividual, AvoidanceSession, greater_check
 from .base import Check, Experiment, Results, register
 from .conditioning import nanmean
 
-CITATION = ("Lopez GC et al. (2025) Region-specific nucleus accumbens dopamine signals encode distinct aspects of "
-            "avoidance learning. Curr Biol 35:2433-2443")
 ALPHA = 0.05
 CONDITIONS = ("avoidable", "unavoidable")
 
@@ -107,19 +105,14 @@ def checks(res: Results) -> dict[str, Check]:
         f"fewer trials with a crossing during the cue in the last session when the shock is unavoidable (one-sided "
         f"Mann-Whitney p < {ALPHA:g}), and no rise over sessions in that cohort (sign test p >= {ALPHA:g})")
     shell_last = {c: [r["shell_cue"][-1] for r in by[c]] for c in CONDITIONS}
-    p = mannwhitney_greater_p(shell_last["unavoidable"], shell_last["avoidable"])
-    out["shell_cue_response_persists_when_unavoidable"] = Check(
-        bool(p < ALPHA), {"last_session_shell_cue_avoidable": shell_last["avoidable"],
-                          "last_session_shell_cue_unavoidable": shell_last["unavoidable"], "mannwhitney_p": p},
-        f"the shell's cue response (minus baseline) in the last session higher when the shock is unavoidable "
-        f"(one-sided Mann-Whitney p < {ALPHA:g})")
+    out["shell_cue_response_persists_when_unavoidable"] = greater_check(
+        shell_last["unavoidable"], shell_last["avoidable"], "last_session_shell_cue_unavoidable",
+        "last_session_shell_cue_avoidable",
+        "the shell's cue response (minus baseline) in the last session higher when the shock is unavoidable", ALPHA)
     fades = {c: [_fade(r["shell_cue"]) for r in by[c]] for c in CONDITIONS}
-    p = mannwhitney_greater_p(fades["avoidable"], fades["unavoidable"])
-    out["shell_cue_fades_only_when_avoidable"] = Check(
-        bool(p < ALPHA), {"drop_from_peak_avoidable": fades["avoidable"], "drop_from_peak_unavoidable": fades["unavoidable"],
-                          "mannwhitney_p": p},
-        f"the shell's cue response falls more from its peak session to the last when avoidable (one-sided Mann-Whitney "
-        f"p < {ALPHA:g})")
+    out["shell_cue_fades_only_when_avoidable"] = greater_check(
+        fades["avoidable"], fades["unavoidable"], "drop_from_peak_avoidable", "drop_from_peak_unavoidable",
+        "the shell's cue response falls more from its peak session to the last when avoidable", ALPHA)
     return out
 
 
