@@ -118,3 +118,19 @@ def test_learned_helplessness_runs_three_cohorts():
     assert rows["restored"]["core_shock_end"][0] > rows["pretreated"]["core_shock_end"][0] + 3.0
     assert set(exp.checks(res)) == {"escape_impaired_after_inescapable_shock", "shock_end_dopamine_blunted",
                                     "restoring_shock_end_dopamine_restores_escape"}
+
+
+def test_long_trials_keep_their_baseline_when_old_spikes_are_forgotten(monkeypatch):
+    """The session forgets old dopamine-neuron spikes as it goes; a trial that lasts longer than
+    the forgetting interval (a long shock) must still have the second before its start."""
+    from dopaspike.experiments import avoidance
+
+    monkeypatch.setattr(avoidance, "TRIM_SPIKES", 500)
+    exp = get("active-avoidance")
+    cfg = ActiveAvoidanceConfig(**(SMALL | {"shock_max_ms": 6000, "escape_w_init": 0.0, "escape_w_max": 0.01,
+                                            "threat_shuttle_weight_pa": 0.0, "shuttle_noise_pa": 0.0}))
+    res = exp.run(cfg, seed=3)
+    tab = {k[len("trials/"):]: v for k, v in res.data.items() if k.startswith("trials/")}
+    assert np.any(tab["stop_ms"] - tab["start_ms"] >= 6000)  # long trials happened
+    # 30 pacemaking DA neurons near 4-5 Hz fire ~135 spikes in a second: never none
+    assert np.all(tab["core_baseline_hz"] > 1.0) and np.all(tab["shell_baseline_hz"] > 1.0)

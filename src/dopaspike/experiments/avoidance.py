@@ -49,6 +49,8 @@ from .base import Check, Results
 CIRCUIT_FIELDS = tuple(AversiveCircuitConfig.model_fields)
 AGENT_FIELDS = tuple(AvoidanceAgentConfig.model_fields)
 BASELINE_MS = 1000.0
+#: The session forgets dopamine-neuron spikes no window can need once it holds more than this many.
+TRIM_SPIKES = 100_000
 #: The learned paths whose mean weight is kept per trial (projection name after the prefix).
 PATHS = {"w_threat": "cue_CS->threat", "w_gaba": "cue_CS->gaba", "w_itc": "cue_CS->itc",
          "w_cue_shuttle": "cue_CS->shuttle", "w_escape": "lh->shuttle"}
@@ -154,6 +156,7 @@ class AvoidanceSession:
         self._cue_is_on = [False] * len(individuals)
         self._shock_end = [False] * len(individuals)  # a shock ended in this step without an escape
         self._cue_shuttles = [0] * len(individuals)  # crossings during the current trial's cue
+        self._open_start: list[float | None] = [None] * len(individuals)  # start of a trial in progress
         self._trial_w = [self._weights(k) for k in range(len(individuals))]
         sim.add_listener(self._on_chunk, stop_at=self._stop_at)
         self._t = 0
@@ -211,6 +214,8 @@ class AvoidanceSession:
     def _apply(self, k: int, circ, t_ms: int, kind: str) -> None:
         sim, cfg = self.sim, circ.config
         self.events.append((k, int(t_ms), kind))
+        if kind == "trial_start":
+            self._open_start[k] = float(t_ms)
         if kind == "shuttle" and self._cue_is_on[k]:
             self._cue_shuttles[k] += 1
         if kind == "cue_on":
@@ -229,6 +234,7 @@ class AvoidanceSession:
             circ.schedule_safety(sim, t_ms)
             self._shock_end[k] = False  # an escape: the safety is its own
         elif kind == "trial_end":
+            self._open_start[k] = None
             if self._shock_end[k] and self.individuals[k].relief_at_shock_end:
                 circ.schedule_safety(sim, t_ms)
             self._shock_end[k] = False
@@ -279,10 +285,11 @@ class AvoidanceSession:
         self._trim(now)
 
     def _trim(self, now: int) -> None:
-        """Forget DA spikes no open or future trial window can need."""
-        earliest = min([r["start_ms"] for r in self.pending], default=now) - BASELINE_MS - 1
-        earliest = min(earliest, now - BASELINE_MS - 1)
-        if self._da_steps and sum(a.size for a in self._da_steps) > 100_000:
+        """Forget DA spikes no measured-later, running or future trial window can need (a trial's
+        baseline is the second before its start, however long the trial lasts)."""
+        starts = [r["start_ms"] for r in self.pending] + [t for t in self._open_start if t is not None]
+        earliest = min(starts + [now]) - BASELINE_MS - 1
+        if self._da_steps and sum(a.size for a in self._da_steps) > TRIM_SPIKES:
             steps, groups = np.concatenate(self._da_steps), np.concatenate(self._da_groups)
             keep = steps >= earliest
             self._da_steps, self._da_groups = [steps[keep]], [groups[keep]]
