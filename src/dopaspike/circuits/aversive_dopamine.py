@@ -40,6 +40,18 @@ plastic synapses elsewhere (an actor choosing to shuttle, say) read:
   cue fades once the shock is reliably avoided (safety learning suppresses fear through the
   amygdala's intercalated cells, Likhtik et al. 2008, Nature 454:642). With unavoidable shock
   there is no safety after the cue, and the threat, and the shell's cue response, stay.
+* **Learned expectation of relief**: the onset of a shock pulses ``shock_onset``, which starts
+  a chain of neuron groups ``relief_chain`` (each group firing one volley
+  ``relief_chain_step_ms`` after the previous one: a synfire chain, as in
+  :mod:`dopaspike.circuits.prediction_error`), so each group marks one moment of the shock.
+  Every group projects with plastic synapses, read from the *core*, onto striosome-like
+  inhibitory neurons ``relief_strio`` (weakly tonic), which inhibit ``da_core``. The eligibility
+  is short (``relief_tau_c_ms``), so the group active when the core rises at the end of a shock
+  is strengthened: a shock end that comes at the same moment again and again (uncontrollable
+  shocks of one length) is met by inhibition, and the core's relief response shrinks, as a
+  timed reward's burst is predicted away (Brown, Bullock & Grossberg 1999, J Neurosci
+  19:10502). Dopamine responses at the end of uncontrollable shocks fade in this way in mice
+  (Wu et al. 2021, eLife 10:e64041).
 * **Safety** ``safety``: a group the driver excites when the animal reaches safety (it shuttles
   out of the cue or the shock); it excites ``da_core`` (the rise at successful avoidance,
   Oleson et al. 2012; Lopez et al. 2025). ``safety_da_scale`` scales that response (a
@@ -125,6 +137,23 @@ class AversiveCircuitConfig(BaseModel):
                                     description="learning rate of the cue -> GABA and cue -> extinction synapses (core-taught)")
     safety_tau_c_ms: float = Field(500.0, gt=0, le=100_000,
                                    description="eligibility decay of the cue -> GABA and cue -> extinction synapses")
+    # learned expectation of relief: a chain started at shock onset -> GABA, taught by core dopamine
+    relief_chain_groups: int = Field(30, ge=1, le=10_000, description="groups of the chain started at shock onset")
+    relief_chain_group_size: int = Field(10, ge=1, le=10_000, description="neurons per group of that chain")
+    relief_chain_step_ms: float = Field(100.0, ge=1, le=1000, description="delay from one group of the chain to the next")
+    relief_chain_start_ms: float = Field(100.0, ge=1, le=1000, description="delay from shock onset to the chain's first group")
+    relief_chain_weight_pa: float = Field(4.0, ge=0, le=1000,
+                                          description="weight of the chain's links (a volley fires the next group)")
+    n_relief_strio: int = Field(20, ge=1, le=100_000, description="striosome-like inhibitory neurons of the relief path")
+    relief_strio_bias_pa: float = Field(1.5, ge=-100, le=100, description="tonic drive of those neurons")
+    relief_strio_noise_pa: float = Field(8.0, ge=0, le=100, description="uniform noise amplitude into those neurons")
+    relief_strio_core_weight_pa: float = Field(-1.0, ge=-1000, le=0, description="relief striosome -> core DA weight")
+    relief_w_init: float = Field(0.02, ge=0, le=100, description="initial chain -> relief striosome weight")
+    relief_w_max: float = Field(6.0, gt=0, le=100, description="largest chain -> relief striosome weight")
+    relief_lr_per_ms: float = Field(0.3, ge=0, le=10,
+                                    description="learning rate of the chain -> relief striosome synapses (core-taught)")
+    relief_tau_c_ms: float = Field(300.0, gt=0, le=100_000,
+                                   description="eligibility decay of the chain -> relief striosome synapses")
     plastic: bool = Field(True, description="control: False freezes every learned path of the circuit")
     # safety
     n_safety: int = Field(20, ge=1, le=100_000, description="safety-signal neurons")
@@ -170,19 +199,28 @@ class AversiveCircuit:
         """Switch ``cue`` off from ``at_ms`` (default: the next step)."""
         sim.set_bias(self.populations[f"cue_{cue}"], 0.0, at_ms=at_ms)
 
+    def start_shock(self, sim, at_ms: float, amplitude: float = 1.0) -> None:
+        """A shock starts at ``at_ms``: the aversive input is driven until :meth:`end_shock`, and
+        the shock-onset neurons get an onset pulse (which starts the relief chain)."""
+        cfg = self.config
+        sim.set_bias(self.populations["lh"], cfg.shock_drive_pa * amplitude, at_ms=at_ms)
+        sim.set_bias(self.populations["shock_onset"], cfg.cue_pulse_pa, at_ms=at_ms)
+        sim.set_bias(self.populations["shock_onset"], 0.0, at_ms=at_ms + cfg.cue_pulse_ms)
+
     def schedule_shock(self, sim, on_ms: float, off_ms: float, amplitude: float = 1.0) -> None:
         """A shock from ``on_ms`` to ``off_ms``: the aversive input is driven for its duration."""
-        sim.set_bias(self.populations["lh"], self.config.shock_drive_pa * amplitude, at_ms=on_ms)
-        sim.set_bias(self.populations["lh"], 0.0, at_ms=off_ms)
+        self.start_shock(sim, on_ms, amplitude)
+        self.end_shock(sim, off_ms)
 
     def end_shock(self, sim, at_ms: float | None = None) -> None:
         """Stop the aversive input from ``at_ms`` (default: the next step): an escape."""
         sim.set_bias(self.populations["lh"], 0.0, at_ms=at_ms)
 
-    def schedule_safety(self, sim, at_ms: float) -> None:
-        """Safety reached at ``at_ms``: the safety neurons get their pulse."""
+    def schedule_safety(self, sim, at_ms: float, scale: float = 1.0) -> None:
+        """Safety reached at ``at_ms``: the safety neurons get their pulse (``scale`` times
+        ``safety_pulse_pa``)."""
         cfg = self.config
-        sim.set_bias(self.populations["safety"], cfg.safety_pulse_pa, at_ms=at_ms)
+        sim.set_bias(self.populations["safety"], cfg.safety_pulse_pa * scale, at_ms=at_ms)
         sim.set_bias(self.populations["safety"], 0.0, at_ms=at_ms + cfg.safety_pulse_ms)
 
 
@@ -214,6 +252,11 @@ def add_aversive_circuit(net: Network, config: AversiveCircuitConfig, *, cues=("
     threat = add("threat", cfg.n_threat, rs, noise_uniform_pa=cfg.threat_noise_pa, tau_syn_ms=10.0)
     safety = add("safety", cfg.n_safety, rs, noise_uniform_pa=4.0)
     itc = add("itc", cfg.n_itc, fs, bias_pa=cfg.itc_bias_pa, noise_uniform_pa=cfg.itc_noise_pa, tau_syn_ms=10.0)
+    k, g = cfg.relief_chain_groups, cfg.relief_chain_group_size
+    onset = add("shock_onset", g, rs, noise_uniform_pa=4.0)
+    chain = add("relief_chain", k * g, rs, noise_uniform_pa=4.0)
+    relief_strio = add("relief_strio", cfg.n_relief_strio, fs, bias_pa=cfg.relief_strio_bias_pa,
+                       noise_uniform_pa=cfg.relief_strio_noise_pa, tau_syn_ms=20.0)
 
     threat_rule = DaStdp(tau_c_ms=cfg.threat_tau_c_ms, w_max=cfg.threat_w_max,
                          lr_per_ms=cfg.threat_lr_per_ms * (1.0 if cfg.plastic else 0.0), a_minus=cfg.threat_a_minus,
@@ -223,6 +266,9 @@ def add_aversive_circuit(net: Network, config: AversiveCircuitConfig, *, cues=("
                        a_minus=cfg.threat_a_minus, da_reference=cfg.tonic["core"])
     itc_rule = DaStdp(tau_c_ms=cfg.safety_tau_c_ms, w_max=cfg.cue_itc_w_max, lr_per_ms=lr_safety,
                       a_minus=cfg.threat_a_minus, da_reference=cfg.tonic["core"])
+    relief_rule = DaStdp(tau_c_ms=cfg.relief_tau_c_ms, w_max=cfg.relief_w_max,
+                         lr_per_ms=cfg.relief_lr_per_ms * (1.0 if cfg.plastic else 0.0), a_minus=cfg.threat_a_minus,
+                         da_reference=cfg.tonic["core"])
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xA5E]))
 
     def plastic(pre_pop, post_pop, p, w_init, w_max, rule, region, name):
@@ -240,6 +286,18 @@ def add_aversive_circuit(net: Network, config: AversiveCircuitConfig, *, cues=("
                 f"{prefix}cue_{cue}->gaba")
         plastic(cue_pop, itc, cfg.cue_itc_p, cfg.cue_itc_w_init, cfg.cue_itc_w_max, itc_rule, circuit.regions["core"],
                 f"{prefix}cue_{cue}->itc")
+    # the relief chain: shock onset -> group 0 -> group 1 -> ...; every group -> relief striosome (plastic)
+    net.connect(onset, chain, Explicit(tuple(np.repeat(np.arange(g), g).tolist()), tuple(np.tile(np.arange(g), g).tolist())),
+                weight=cfg.relief_chain_weight_pa, delay_ms=cfg.relief_chain_start_ms, name=f"{prefix}shock_onset->relief_chain")
+    if k > 1:
+        pre = np.concatenate([np.repeat(np.arange(j * g, (j + 1) * g), g) for j in range(k - 1)])
+        post = np.concatenate([np.tile(np.arange((j + 1) * g, (j + 2) * g), g) for j in range(k - 1)])
+        net.connect(chain, chain, Explicit(tuple(pre.tolist()), tuple(post.tolist())), weight=cfg.relief_chain_weight_pa,
+                    delay_ms=cfg.relief_chain_step_ms, name=f"{prefix}relief_chain")
+    net.connect(chain, relief_strio, AllToAll(), weight=cfg.relief_w_init, rule=relief_rule, region=circuit.regions["core"],
+                name=f"{prefix}relief_chain->relief_strio")
+    net.connect(relief_strio, da["core"], AllToAll(), weight=cfg.relief_strio_core_weight_pa,
+                name=f"{prefix}relief_strio->da_core")
     net.connect(lh, da["shell"], AllToAll(), weight=cfg.lh_shell_weight_pa, name=f"{prefix}lh->da_shell")
     net.connect(lh, gaba, AllToAll(), weight=cfg.lh_gaba_weight_pa, name=f"{prefix}lh->gaba")
     net.connect(lh, threat, AllToAll(), weight=cfg.lh_threat_weight_pa, name=f"{prefix}lh->threat")

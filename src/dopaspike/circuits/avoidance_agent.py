@@ -7,13 +7,15 @@ candidate actions of the shuttle box:
 * ``shuttle``: crossing to the other chamber. Spontaneous firing makes the agent cross now and
   then (exploration); the aversive input drives it (an innate escape response to shock:
   flight), and so does the learned threat (fear motivates flight; Mowrer 1947's two-factor
-  theory: the warning cue becomes feared, and crossing, which ends it, is reinforced). The cue's
-  and the shock's synapses onto it are plastic: dopamine-modulated STDP read from the *core*
-  region, so a crossing followed by the core's rise at safety strengthens the inputs that drove
-  it, and crossing attempts during a shock that does not end (the core silenced) weaken them
-  (Oleson et al. 2012, J Neurosci 32:14804, and Lopez et al. 2025, Curr Biol 35:2433: core
-  dopamine rises at successful avoidance; stimulating core dopamine terminals promotes
-  avoidance, Wenzel et al. 2015, Curr Biol 25:2392).
+  theory: the warning cue becomes feared, and crossing, which ends it, is reinforced). The cue's,
+  the shock's and part of the threat neurons' synapses onto it are plastic: dopamine-modulated
+  STDP read from the *core* region, so a crossing followed by the core's rise at safety
+  strengthens the inputs that drove it, and crossing attempts during a shock that does not end
+  (the core silenced) weaken them (Oleson et al. 2012, J Neurosci 32:14804, and Lopez et al.
+  2025, Curr Biol 35:2433: core dopamine rises at successful avoidance; stimulating core
+  dopamine terminals promotes avoidance, Wenzel et al. 2015, Curr Biol 25:2392). The rest of
+  ``threat -> shuttle`` is fixed (``threat_shuttle_weight_pa``): innate flight, which alone
+  does not make a prompt escape.
 * ``freeze``: the Pavlovian defensive response to a feared cue (driven by the threat neurons),
   which inhibits ``shuttle``: freezing competes with avoiding, as in rodents (Bolles 1970,
   Psychol Rev 77:32).
@@ -59,7 +61,10 @@ class AvoidanceAgentConfig(BaseModel):
     actor_lr_per_ms: float = Field(0.005, ge=0, le=10, description="learning rate of the plastic inputs of the shuttle neurons")
     actor_a_minus: float = Field(0.1, ge=0, le=10, description="STDP depression amplitude of those inputs")
     actor_tau_c_ms: float = Field(1000.0, gt=0, le=100_000, description="eligibility decay of those inputs")
-    threat_shuttle_weight_pa: float = Field(0.45, ge=0, le=1000, description="threat -> shuttle weight (fear drives flight)")
+    threat_shuttle_weight_pa: float = Field(0.25, ge=0, le=1000,
+                                            description="fixed threat -> shuttle weight (innate flight: fear drives it)")
+    flight_w_init: float = Field(0.15, ge=0, le=1000, description="initial learned threat -> shuttle weight")
+    flight_w_max: float = Field(0.4, gt=0, le=1000, description="largest learned threat -> shuttle weight")
     n_freeze: int = Field(30, ge=1, le=100_000, description="neurons of the freeze population")
     freeze_noise_pa: float = Field(4.0, ge=0, le=100, description="uniform noise amplitude into the freeze neurons")
     freeze_threshold_hz: float = Field(8.0, gt=0, le=1000,
@@ -124,6 +129,10 @@ def add_avoidance_agent(net: Network, config: AvoidanceAgentConfig, circuit: Ave
                 region=core, name=f"{prefix}lh->shuttle")
     threat = net.population(circuit.pop("threat"))
     net.connect(threat, shuttle, AllToAll(), weight=cfg.threat_shuttle_weight_pa, name=f"{prefix}threat->shuttle")
+    flight_rule = DaStdp(tau_c_ms=cfg.actor_tau_c_ms, w_max=cfg.flight_w_max, lr_per_ms=lr, a_minus=cfg.actor_a_minus,
+                         da_reference=tonic)
+    net.connect(threat, shuttle, AllToAll(), weight=min(cfg.flight_w_init, cfg.flight_w_max), rule=flight_rule, region=core,
+                name=f"{prefix}threat->shuttle_learned")
     net.connect(threat, freeze, AllToAll(), weight=cfg.threat_freeze_weight_pa, name=f"{prefix}threat->freeze")
     net.connect(freeze, shuttle, AllToAll(), weight=cfg.freeze_shuttle_weight_pa, name=f"{prefix}freeze->shuttle")
     return agent

@@ -53,7 +53,11 @@ BASELINE_MS = 1000.0
 TRIM_SPIKES = 100_000
 #: The learned paths whose mean weight is kept per trial (projection name after the prefix).
 PATHS = {"w_threat": "cue_CS->threat", "w_gaba": "cue_CS->gaba", "w_itc": "cue_CS->itc",
-         "w_cue_shuttle": "cue_CS->shuttle", "w_escape": "lh->shuttle"}
+         "w_cue_shuttle": "cue_CS->shuttle", "w_escape": "lh->shuttle", "w_flight": "threat->shuttle_learned",
+         "w_relief": "relief_chain->relief_strio"}
+#: The same for the context group, where there is one.
+CONTEXT_PATHS = {"w_context_threat": "cue_context->threat", "w_context_gaba": "cue_context->gaba",
+                 "w_context_itc": "cue_context->itc", "w_context_shuttle": "cue_context->shuttle"}
 
 
 class AvoidanceConfig(AversiveCircuitConfig, AvoidanceAgentConfig, ExperimentConfig):
@@ -70,6 +74,8 @@ class AvoidanceConfig(AversiveCircuitConfig, AvoidanceAgentConfig, ExperimentCon
     response_window_ms: float = Field(500.0, gt=0, le=5000, description="window after an event in which a response is counted")
     dopamine_bin_ms: float = Field(10.0, ge=1, le=1000, description="bin of the recorded dopamine concentration")
     sensor: str = Field("dlight1.1", description="photometry sensor of the figures: " + ", ".join(SENSORS))
+    context_pa: float = Field(0.0, ge=0, le=1000,
+                              description="input to a context group (the box itself) for the whole run; 0: no context group")
 
     @model_validator(mode="after")
     def _box(self):
@@ -99,10 +105,12 @@ class AvoidanceIndividual:
     sessions: tuple[str, ...]
     circuit: AversiveCircuitConfig
     agent: AvoidanceAgentConfig
-    #: Drive the safety group also when a shock the agent could not end stops on its own (a
-    #: manipulation: dopamine at the end of uncontrollable shock, Wu et al. 2021, eLife 10:e64041,
-    #: whose loss goes with learned helplessness and whose restoration rescues escape).
-    relief_at_shock_end: bool = False
+    #: Drive the safety group also when a shock the agent could not end stops on its own, with
+    #: this scale of its pulse (0: not at all). Relief at the end of a shock is rewarding and
+    #: releases accumbens dopamine (Navratilova et al. 2012, PNAS 109:20709); VTA dopamine
+    #: responses at shock end fade with uncontrollable shock and restoring them rescues escape
+    #: (Wu et al. 2021, eLife 10:e64041).
+    shock_end_relief: float = 0.0
 
 
 class AvoidanceSession:
@@ -114,9 +122,10 @@ class AvoidanceSession:
         ``individuals`` metric (a module-level function, so that the session pickles)."""
         self.cfg, self.seed, self.individuals, self.summarise = cfg, seed, individuals, summarise
         net = Network(dt_ms=1.0)
+        self.cues = ("CS", "context") if cfg.context_pa > 0 else ("CS",)
         self.circuits, self.agents, self.boxes = [], [], []
         for k, ind in enumerate(individuals):
-            circ = add_aversive_circuit(net, ind.circuit, cues=("CS",), prefix=f"i{k}_",
+            circ = add_aversive_circuit(net, ind.circuit, cues=self.cues, prefix=f"i{k}_",
                                         seed=rngmod.derive_seed(seed, f"circuit{k}"))
             self.circuits.append(circ)
             self.agents.append(add_avoidance_agent(net, ind.agent, circ, seed=rngmod.derive_seed(seed, f"agent{k}")))
@@ -125,6 +134,9 @@ class AvoidanceSession:
             self.boxes.append(box)
         self.net = net
         self.sim = sim = net.build(seed)
+        if "context" in self.cues:  # the box's context is there from the start to the end
+            for circ in self.circuits:
+                sim.set_bias(circ.pop("cue_context"), cfg.context_pa)
         # spike read-out: one group index per (individual, role)
         self.roles = ("da_core", "da_shell", "shuttle", "freeze")
         n = sum(p.n for p in net.populations)
@@ -148,7 +160,8 @@ class AvoidanceSession:
         self._da_steps: list[np.ndarray] = []
         self._da_groups: list[np.ndarray] = []
         self.dopamine = DopamineRecorder(sim, bin_ms=cfg.dopamine_bin_ms)
-        self.syn = [{name: sim.synapse_ids(f"{c.prefix}{path}") for name, path in PATHS.items()} for c in self.circuits]
+        paths = PATHS | (CONTEXT_PATHS if "context" in self.cues else {})
+        self.syn = [{name: sim.synapse_ids(f"{c.prefix}{path}") for name, path in paths.items()} for c in self.circuits]
         self.done = [False] * len(individuals)
         self.rows: list[dict] = []
         self.pending: list[dict] = []  # trials whose response windows are still open
@@ -226,17 +239,17 @@ class AvoidanceSession:
             self._cue_is_on[k] = False
             sim.set_bias(circ.pop("cue_CS"), 0.0, at_ms=t_ms)
         elif kind == "shock_on":
-            sim.set_bias(circ.pop("lh"), cfg.shock_drive_pa, at_ms=t_ms)
+            circ.start_shock(sim, t_ms)
         elif kind == "shock_off":
-            sim.set_bias(circ.pop("lh"), 0.0, at_ms=t_ms)
+            circ.end_shock(sim, t_ms)
             self._shock_end[k] = True
         elif kind in ("avoidance", "escape"):
             circ.schedule_safety(sim, t_ms)
             self._shock_end[k] = False  # an escape: the safety is its own
         elif kind == "trial_end":
             self._open_start[k] = None
-            if self._shock_end[k] and self.individuals[k].relief_at_shock_end:
-                circ.schedule_safety(sim, t_ms)
+            if self._shock_end[k] and self.individuals[k].shock_end_relief > 0:
+                circ.schedule_safety(sim, t_ms, self.individuals[k].shock_end_relief)
             self._shock_end[k] = False
 
     def _finish_trial(self, k: int, rec) -> None:

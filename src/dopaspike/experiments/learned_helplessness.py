@@ -14,13 +14,20 @@ Three cohorts with the same circuits and agents (:mod:`dopaspike.experiments.avo
   crossing ends, up to ``shock_max_ms``);
 * ``pretreated``: ``n_pretreatment_sessions`` of ``inescapable`` shocks (``fixed_shock_ms``,
   nothing the agent does changes them) before the same test;
-* ``restored``: pretreated, with the safety input also driven at the end of every shock that
-  ends on its own (``relief_at_shock_end``): dopamine at shock end given back.
+* ``restored``: pretreated, with the relief at the end of every shock that ends on its own
+  driven ``restored_relief_scale`` times (instead of ``relief_scale`` times) as strongly as an
+  escape's safety: dopamine at shock end given back.
 
-In the circuit, crossing attempts during a shock are driven by the aversive input through plastic
-synapses read from the core region; during an inescapable shock the core is silenced (its GABA
-input) and nothing follows the attempts, so the eligible synapses weaken; with dopamine at
-shock end they are strengthened instead.
+In every cohort the end of a shock the agent did not end drives the safety group
+(``relief_scale``; relief is rewarding, Navratilova et al. 2012, PNAS 109:20709), and the box is a
+context group driven for the whole run (``context_pa``). In the circuit, crossing attempts during
+a shock are driven by the aversive input and the threat neurons through plastic synapses read
+from the core; during an inescapable shock the core is silenced (its GABA input) and nothing
+follows the attempts, so the eligible synapses weaken, while the relief at each shock's end
+strengthens them. Shocks of one length make the end predictable: the relief path of
+:mod:`dopaspike.circuits.aversive_dopamine` learns its moment and cancels the core's relief
+response, the weakening wins, and escape fails. Driven more strongly, the relief outlasts the
+prediction and escape survives.
 
 Checks (individuals as the units; latency from shock onset, a failed trial counting as
 ``shock_max_ms``):
@@ -58,6 +65,12 @@ class LearnedHelplessnessConfig(AvoidanceConfig):
     shock_max_ms: int = Field(25_000, ge=50, le=600_000, description="longest escapable shock of the test")
     iti_min_ms: int = Field(12_000, ge=50, le=600_000, description="shortest inter-trial interval")
     iti_max_ms: int = Field(20_000, ge=50, le=600_000, description="longest inter-trial interval")
+    context_pa: float = Field(3.0, ge=0, le=1000,
+                              description="input to a context group (the box itself) for the whole run; 0: no context group")
+    relief_scale: float = Field(1.0, ge=0, le=10,
+                                description="safety input at the end of a shock that ends on its own, relative to an escape's")
+    restored_relief_scale: float = Field(3.0, ge=0, le=10,
+                                         description="the same in the restored cohort (the manipulation)")
 
     @property
     def duration_s(self) -> float:
@@ -98,7 +111,8 @@ def start(cfg: LearnedHelplessnessConfig, seed: int = 0) -> AvoidanceSession:
     pre = ("inescapable",) * cfg.n_pretreatment_sessions
     test = ("escape",) * cfg.n_escape_sessions
     sessions = {"untreated": test, "pretreated": pre + test, "restored": pre + test}
-    inds = [AvoidanceIndividual(c, sessions[c], cfg.circuit(), cfg.agent(), relief_at_shock_end=(c == "restored"))
+    relief = {"untreated": cfg.relief_scale, "pretreated": cfg.relief_scale, "restored": cfg.restored_relief_scale}
+    inds = [AvoidanceIndividual(c, sessions[c], cfg.circuit(), cfg.agent(), shock_end_relief=relief[c])
             for c in CONDITIONS for _ in range(cfg.n_individuals)]
     return AvoidanceSession(cfg, seed, inds, summarise=per_individual)
 
