@@ -81,8 +81,9 @@ class LearnedHelplessnessConfig(AvoidanceConfig):
 
 
 def quick_config() -> LearnedHelplessnessConfig:
-    """Three individuals per cohort, one pretreatment session and one test of ten trials."""
-    return LearnedHelplessnessConfig(n_individuals=3, n_pretreatment_sessions=1, trials_per_session=10,
+    """Three individuals per cohort, two pretreatment sessions and one test of ten trials (three
+    individuals are too few for the sign test of the blunting to reach p < 0.05)."""
+    return LearnedHelplessnessConfig(n_individuals=3, n_pretreatment_sessions=2, trials_per_session=10,
                                      shock_max_ms=10_000, iti_min_ms=4000, iti_max_ms=6000)
 
 
