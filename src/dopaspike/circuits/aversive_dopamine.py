@@ -73,7 +73,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..core.connect import AllToAll, Explicit
+from ..core.connect import AllToAll, Explicit, onto_group, synfire_links
 from ..core.models import DaStdp, DopamineRegion, Izhikevich
 from ..core.network import Network
 
@@ -287,11 +287,10 @@ def add_aversive_circuit(net: Network, config: AversiveCircuitConfig, *, cues=("
         plastic(cue_pop, itc, cfg.cue_itc_p, cfg.cue_itc_w_init, cfg.cue_itc_w_max, itc_rule, circuit.regions["core"],
                 f"{prefix}cue_{cue}->itc")
     # the relief chain: shock onset -> group 0 -> group 1 -> ...; every group -> relief striosome (plastic)
-    net.connect(onset, chain, Explicit(tuple(np.repeat(np.arange(g), g).tolist()), tuple(np.tile(np.arange(g), g).tolist())),
-                weight=cfg.relief_chain_weight_pa, delay_ms=cfg.relief_chain_start_ms, name=f"{prefix}shock_onset->relief_chain")
+    net.connect(onset, chain, onto_group(g, 0, g), weight=cfg.relief_chain_weight_pa, delay_ms=cfg.relief_chain_start_ms,
+                name=f"{prefix}shock_onset->relief_chain")
     if k > 1:
-        pre = np.concatenate([np.repeat(np.arange(j * g, (j + 1) * g), g) for j in range(k - 1)])
-        post = np.concatenate([np.tile(np.arange((j + 1) * g, (j + 2) * g), g) for j in range(k - 1)])
+        pre, post = synfire_links(k, g)
         net.connect(chain, chain, Explicit(tuple(pre.tolist()), tuple(post.tolist())), weight=cfg.relief_chain_weight_pa,
                     delay_ms=cfg.relief_chain_step_ms, name=f"{prefix}relief_chain")
     net.connect(chain, relief_strio, AllToAll(), weight=cfg.relief_w_init, rule=relief_rule, region=circuit.regions["core"],

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..core.connect import AllToAll, Explicit
+from ..core.connect import AllToAll, Explicit, onto_group, synfire_links
 from ..core.models import DaStdp, DopamineRegion, Izhikevich
 from ..core.network import Network
 
@@ -209,13 +209,11 @@ def add_prediction_circuit(net: Network, config: PredictionCircuitConfig, *, cue
         cue_pop = add(f"cue_{cue}", cfg.n_cue, rs, noise_uniform_pa=4.0)
         first = ci * k * g
         # every sensory neuron of the cue starts the first group of its chain
-        net.connect(cue_pop, ctx, Explicit(tuple(np.repeat(np.arange(cfg.n_cue), g).tolist()),
-                                           tuple(np.tile(np.arange(first, first + g), cfg.n_cue).tolist())),
-                    weight=1.0, delay_ms=cfg.chain_start_ms, name=f"{prefix}cue_{cue}->ctx")
-        for step in range(k - 1):
-            a = first + step * g
-            chain_pre.extend(np.repeat(np.arange(a, a + g), g).tolist())
-            chain_post.extend(np.tile(np.arange(a + g, a + 2 * g), g).tolist())
+        net.connect(cue_pop, ctx, onto_group(cfg.n_cue, first, g), weight=1.0, delay_ms=cfg.chain_start_ms,
+                    name=f"{prefix}cue_{cue}->ctx")
+        pre, post = synfire_links(k, g, first)
+        chain_pre.extend(pre.tolist())
+        chain_post.extend(post.tolist())
         conn = rng.random((cfg.n_cue, cfg.n_value)) < cfg.cue_value_p
         pre, post = np.nonzero(conn)
         w0 = rng.uniform(0.0, min(2 * cfg.value_w_init, cfg.value_w_max), size=pre.size)

@@ -129,3 +129,23 @@ class Explicit:
 
 
 Connectivity = FixedOutDegree | FixedProbability | AllToAll | OneToOne | Explicit
+
+
+def onto_group(n_pre: int, first: int, group_size: int) -> Explicit:
+    """Every one of ``n_pre`` presynaptic neurons onto every neuron of one group of the target
+    population (local indices ``first`` to ``first + group_size - 1``): what starts a chain."""
+    return Explicit(tuple(np.repeat(np.arange(n_pre), group_size).tolist()),
+                    tuple(np.tile(np.arange(first, first + group_size), n_pre).tolist()))
+
+
+def synfire_links(n_groups: int, group_size: int, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(pre, post) local indices of a synfire chain inside one population (Abeles 1991, Corticonics):
+    every neuron of group ``j`` (``first + j * group_size`` onwards) onto every neuron of group
+    ``j + 1``, for ``j < n_groups - 1``. With a delay per link, one volley into the first group
+    runs down the chain, each group marking one moment after the start."""
+    if n_groups < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = first + group_size * np.arange(n_groups - 1)
+    pre = (starts[:, None] + np.repeat(np.arange(group_size), group_size)[None, :]).ravel()
+    post = (starts[:, None] + group_size + np.tile(np.arange(group_size), group_size)[None, :]).ravel()
+    return pre, post
