@@ -137,7 +137,7 @@ class AversiveCircuitConfig(BaseModel):
                                     description="learning rate of the cue -> GABA and cue -> extinction synapses (core-taught)")
     safety_tau_c_ms: float = Field(500.0, gt=0, le=100_000,
                                    description="eligibility decay of the cue -> GABA and cue -> extinction synapses")
-    # learned expectation of relief: a chain started at shock onset -> GABA, taught by core dopamine
+    # learned expectation of relief: a chain started at shock onset -> relief striosome, taught by core dopamine
     relief_chain_groups: int = Field(30, ge=1, le=10_000, description="groups of the chain started at shock onset")
     relief_chain_group_size: int = Field(10, ge=1, le=10_000, description="neurons per group of that chain")
     relief_chain_step_ms: float = Field(100.0, ge=1, le=1000, description="delay from one group of the chain to the next")
