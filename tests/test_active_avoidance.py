@@ -134,3 +134,41 @@ def test_long_trials_keep_their_baseline_when_old_spikes_are_forgotten(monkeypat
     assert np.any(tab["stop_ms"] - tab["start_ms"] >= 6000)  # long trials happened
     # 30 pacemaking DA neurons near 4-5 Hz fire ~135 spikes in a second: never none
     assert np.all(tab["core_baseline_hz"] > 1.0) and np.all(tab["shell_baseline_hz"] > 1.0)
+
+
+def _rows_with_shock(evoked_first, evoked_last, against_baseline):
+    """Per-individual summaries of two sessions: the core's change at the shock against the
+    rate before it, and against the trial's baseline."""
+    return [{"individual": k, "sessions": [1, 2], "avoidance": [0.2, 0.9], "escape_latency_ms": [300.0, 200.0],
+             "core_cue": [-0.5, -2.0], "core_shock": list(against_baseline),
+             "core_shock_evoked": [evoked_first, evoked_last], "core_safety": [10.0, 10.0], "shell_cue": [1.0, 2.0],
+             "shell_shock": [20.0, 20.0], "shell_baseline": [5.0, 5.0]} for k in range(6)]
+
+
+@pytest.mark.parametrize("evoked_last, against_baseline, passes", [
+    (-2.5, (-4.5, -4.5), True),  # the cue left the core lower, the shock takes it less far: the evoked dip lessens
+    (-4.5, (-4.5, -2.0), False),  # the core sits higher during the shock only because it started higher: not evoked
+    (-5.0, (-4.5, -4.5), False)])
+def test_shock_dip_is_the_change_the_shock_makes(evoked_last, against_baseline, passes):
+    """``core_shock_dip_lessens`` compares the shock's evoked change (rate at the shock minus the
+    rate before it), and reports the change against the trial's baseline beside it."""
+    from types import SimpleNamespace
+
+    from dopaspike.experiments.active_avoidance import checks
+
+    rows = _rows_with_shock(-4.5, evoked_last, against_baseline)
+    res = SimpleNamespace(config=ActiveAvoidanceConfig(), metrics={"individuals": rows})
+    check = checks(res)["core_shock_dip_lessens"]
+    assert check.passed is passes
+    assert check.value["against_trial_baseline_median_change"] == pytest.approx(against_baseline[1] - against_baseline[0])
+
+
+def test_pre_shock_rate_is_the_window_before_the_shock(small):
+    """Every trial with a shock has the rate before it; on trials with a cue that is the cue's end."""
+    _, res = small
+    tab = {k[len("trials/"):]: v for k, v in res.data.items() if k.startswith("trials/")}
+    shocked = np.isfinite(tab["shock_on_ms"])
+    assert shocked.any()
+    for r in ("core", "shell"):
+        assert np.all(np.isfinite(tab[f"{r}_pre_shock_hz"][shocked]))
+        assert np.all(np.isnan(tab[f"{r}_pre_shock_hz"][~shocked]))

@@ -18,7 +18,11 @@ candidate actions of the shuttle box:
   does not make a prompt escape.
 * ``freeze``: the Pavlovian defensive response to a feared cue (driven by the threat neurons),
   which inhibits ``shuttle``: freezing competes with avoiding, as in rodents (Bolles 1970,
-  Psychol Rev 77:32).
+  Psychol Rev 77:32), and animals in which the Pavlovian fear prevails avoid poorly (Choi, Cain
+  & LeDoux 2010, Learn Mem 17:139; Lazaro-Munoz, LeDoux & Cain 2010, Biol Psychiatry 67:1120).
+  The shock itself inhibits it (``lh_freeze_weight_pa``): a shock ends freezing and brings on
+  a burst of activity (Fanselow 1982, Anim Learn Behav 10:448), so freezing holds the crossing
+  back during the cue, not the escape.
 
 Every decision interval, the driver takes each population's mean rate over the last
 ``decision_window_ms`` (a leaky-free integration, as accumulators of evidence for an action do;
@@ -69,7 +73,9 @@ class AvoidanceAgentConfig(BaseModel):
     freeze_noise_pa: float = Field(4.0, ge=0, le=100, description="uniform noise amplitude into the freeze neurons")
     freeze_threshold_hz: float = Field(8.0, gt=0, le=1000,
                                        description="mean rate of the freeze neurons over the window that makes freezing")
-    threat_freeze_weight_pa: float = Field(0.3, ge=0, le=1000, description="threat -> freeze weight (Pavlovian freezing)")
+    threat_freeze_weight_pa: float = Field(0.4, ge=0, le=1000, description="threat -> freeze weight (Pavlovian freezing)")
+    lh_freeze_weight_pa: float = Field(-1.0, ge=-1000, le=0,
+                                       description="aversive input -> freeze weight (a shock ends freezing: the activity burst)")
     freeze_shuttle_weight_pa: float = Field(-0.5, ge=-1000, le=0,
                                             description="freeze -> shuttle weight (freezing blocks crossing)")
     actor_plastic: bool = Field(True, description="control: False freezes the shuttle population's plastic inputs")
@@ -134,5 +140,8 @@ def add_avoidance_agent(net: Network, config: AvoidanceAgentConfig, circuit: Ave
     net.connect(threat, shuttle, AllToAll(), weight=min(cfg.flight_w_init, cfg.flight_w_max), rule=flight_rule, region=core,
                 name=f"{prefix}threat->shuttle_learned")
     net.connect(threat, freeze, AllToAll(), weight=cfg.threat_freeze_weight_pa, name=f"{prefix}threat->freeze")
+    if cfg.lh_freeze_weight_pa:
+        net.connect(net.population(circuit.pop("lh")), freeze, AllToAll(), weight=cfg.lh_freeze_weight_pa,
+                    name=f"{prefix}lh->freeze")
     net.connect(freeze, shuttle, AllToAll(), weight=cfg.freeze_shuttle_weight_pa, name=f"{prefix}freeze->shuttle")
     return agent

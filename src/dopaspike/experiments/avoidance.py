@@ -20,7 +20,8 @@ the crossings made while the cue was on (``cue_shuttles``: an avoidance on avoid
 attempt that changes nothing on unavoidable ones)
 and each subpopulation's rate in ``response_window_ms`` after the cue, after the shock's onset
 (trials with a shock) and after reaching safety (avoided or escaped trials), with the rate in
-the second before the trial as baseline; and the mean weights of the learned paths at the
+the second before the trial as baseline and the rate in the window before the shock (the level
+the shock starts from: the end of the cue on a failed avoidance); and the mean weights of the learned paths at the
 trial's start. The dopamine concentration of every region is kept in bins of
 ``dopamine_bin_ms`` for the photometry read-out (:mod:`dopaspike.analysis.photometry`).
 """
@@ -291,6 +292,8 @@ class AvoidanceSession:
                 # the shock's window ends where the shock does (an escape brings safety)
                 shock_w = min(w, row["shock_off_ms"] - row["shock_on_ms"]) if np.isfinite(row["shock_on_ms"]) else w
                 row[f"{region}_shock_hz"] = rate(row["shock_on_ms"], 0.0, shock_w) if shock_w >= 50 else float("nan")
+                # the level the shock starts from: the window before it (the end of the cue, if any)
+                row[f"{region}_pre_shock_hz"] = rate(row["shock_on_ms"], -w, 0.0)
                 row[f"{region}_safety_hz"] = rate(row["safety_ms"], 0.0, w)
                 row[f"{region}_shock_end_hz"] = rate(row["shock_off_ms"], 0.0, w)
             self.rows.append(row)
