@@ -172,3 +172,37 @@ def test_pre_shock_rate_is_the_window_before_the_shock(small):
     for r in ("core", "shell"):
         assert np.all(np.isfinite(tab[f"{r}_pre_shock_hz"][shocked]))
         assert np.all(np.isnan(tab[f"{r}_pre_shock_hz"][~shocked]))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_shock_drives_threat_but_not_freezing(seed):
+    """A shock drives the threat neurons (through the aversive input), and so, without
+    ``lh_freeze_weight_pa``, the freeze population; with it (-1, the default) the shock brings
+    no freezing (a burst of activity instead, Fanselow 1982), while the freezing a feared cue's
+    threat drive causes outside shocks is untouched. Margins: during the shock, freeze below
+    0.3x its rate without the inhibition (which is above 5 Hz); before it, the same rate."""
+    import dopaspike as ds
+    from dopaspike.analysis.responses import window_rates
+    from dopaspike.circuits.aversive_dopamine import AversiveCircuitConfig, add_aversive_circuit
+    from dopaspike.circuits.avoidance_agent import add_avoidance_agent
+    from dopaspike.core.record import SpikeRecorder
+
+    before, during = {}, {}
+    for w in (-1.0, 0.0):
+        net = ds.Network()
+        circ = add_aversive_circuit(net, AversiveCircuitConfig(plastic=False), seed=seed)
+        agent = add_avoidance_agent(net, AvoidanceAgentConfig(lh_freeze_weight_pa=w, actor_plastic=False), circ, seed=seed)
+        sim = net.build(seed=seed)
+        freeze = net.population(agent.pop("freeze"))
+        rec = SpikeRecorder(sim, ids=freeze.ids)
+        sim.set_bias(circ.pop("threat"), 6.0)  # a feared cue: the threat neurons fire
+        shocks = np.arange(2000.0, 20000.0, 3000.0)
+        for t in shocks:
+            circ.schedule_shock(sim, t, t + 1000.0)
+        sim.run(21000.0)
+        times = np.sort(rec.times_ms)
+        before[w] = window_rates(times, shocks, -1000.0, 0.0, freeze.n).mean()
+        during[w] = window_rates(times, shocks, 0.0, 1000.0, freeze.n).mean()
+    assert before[-1.0] > 0.5 and before[-1.0] == pytest.approx(before[0.0])
+    assert during[0.0] > 5.0
+    assert during[-1.0] < 0.3 * during[0.0]

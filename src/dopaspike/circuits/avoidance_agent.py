@@ -20,9 +20,9 @@ candidate actions of the shuttle box:
   which inhibits ``shuttle``: freezing competes with avoiding, as in rodents (Bolles 1970,
   Psychol Rev 77:32), and animals in which the Pavlovian fear prevails avoid poorly (Choi, Cain
   & LeDoux 2010, Learn Mem 17:139; Lazaro-Munoz, LeDoux & Cain 2010, Biol Psychiatry 67:1120).
-  The shock itself inhibits it (``lh_freeze_weight_pa``): a shock ends freezing and brings on
-  a burst of activity (Fanselow 1982, Anim Learn Behav 10:448), so freezing holds the crossing
-  back during the cue, not the escape.
+  The shock itself inhibits it (``lh_freeze_weight_pa``): a shock drives the threat neurons
+  but brings on a burst of activity, not freezing (Fanselow 1982, Anim Learn Behav 10:448), so
+  freezing holds the crossing back during the cue, not the escape.
 
 Every decision interval, the driver takes each population's mean rate over the last
 ``decision_window_ms`` (a leaky-free integration, as accumulators of evidence for an action do;
@@ -75,7 +75,7 @@ class AvoidanceAgentConfig(BaseModel):
                                        description="mean rate of the freeze neurons over the window that makes freezing")
     threat_freeze_weight_pa: float = Field(0.4, ge=0, le=1000, description="threat -> freeze weight (Pavlovian freezing)")
     lh_freeze_weight_pa: float = Field(-1.0, ge=-1000, le=0,
-                                       description="aversive input -> freeze weight (a shock ends freezing: the activity burst)")
+                                       description="aversive input -> freeze weight (a shock brings activity, not freezing)")
     freeze_shuttle_weight_pa: float = Field(-0.5, ge=-1000, le=0,
                                             description="freeze -> shuttle weight (freezing blocks crossing)")
     actor_plastic: bool = Field(True, description="control: False freezes the shuttle population's plastic inputs")
