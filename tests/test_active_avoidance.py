@@ -164,7 +164,8 @@ def test_shock_dip_is_the_change_the_shock_makes(evoked_last, against_baseline, 
 
 
 def test_pre_shock_rate_is_the_window_before_the_shock(small):
-    """Every trial with a shock has the rate before it; on trials with a cue that is the cue's end."""
+    """Every trial with a shock has the rate in the window before it (a number, possibly 0);
+    trials without a shock have none (NaN)."""
     _, res = small
     tab = {k[len("trials/"):]: v for k, v in res.data.items() if k.startswith("trials/")}
     shocked = np.isfinite(tab["shock_on_ms"])

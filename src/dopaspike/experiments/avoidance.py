@@ -21,9 +21,9 @@ attempt that changes nothing on unavoidable ones)
 and each subpopulation's rate in ``response_window_ms`` after the cue, after the shock's onset
 (trials with a shock) and after reaching safety (avoided or escaped trials), with the rate in
 the second before the trial as baseline and the rate in the window before the shock (the level
-the shock starts from: the end of the cue on a failed avoidance); and the mean weights of the learned paths at the
-trial's start. The dopamine concentration of every region is kept in bins of
-``dopamine_bin_ms`` for the photometry read-out (:mod:`dopaspike.analysis.photometry`).
+the shock starts from: the end of the cue on a failed avoidance); and the mean weights of the
+learned paths at the trial's start. The dopamine concentration of every region is kept in bins
+of ``dopamine_bin_ms`` for the photometry read-out (:mod:`dopaspike.analysis.photometry`).
 """
 
 from __future__ import annotations
