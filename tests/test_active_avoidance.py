@@ -207,3 +207,32 @@ def test_a_shock_drives_threat_but_not_freezing(seed):
     assert before[-1.0] > 0.5 and before[-1.0] == pytest.approx(before[0.0])
     assert during[0.0] > 5.0
     assert during[-1.0] < 0.3 * during[0.0]
+
+
+def test_extinction_sessions_follow_and_are_not_judged(small):
+    """``n_extinction_sessions``: after the avoidable sessions, the cue and never a shock; the
+    per-session lists run over them too, and the checks judge the avoidable sessions alone (the
+    same check values as the run cut to those sessions); the figures mark them."""
+    import json
+    from types import SimpleNamespace
+
+    exp, _ = small
+    cfg = ActiveAvoidanceConfig(**(SMALL | {"n_extinction_sessions": 1}))
+    res = exp.run(cfg, seed=5)
+    tab = {k[len("trials/"):]: v for k, v in res.data.items() if k.startswith("trials/")}
+    ext = tab["kind"] == "extinction"
+    assert np.all(tab["session"][ext] == SMALL["n_sessions"] + 1)
+    assert ext.sum() == SMALL["n_individuals"] * SMALL["trials_per_session"]
+    assert np.all(np.isnan(tab["shock_on_ms"][ext])) and set(tab["outcome"][ext]) <= {"avoided", "no_response"}
+    rows = res.metrics["individuals"]
+    assert all(len(r["avoidance"]) == SMALL["n_sessions"] + 1 for r in rows)
+    cut = [{k: v[:SMALL["n_sessions"]] if isinstance(v, list) else v for k, v in r.items()} for r in rows]
+    judged = exp.checks(res)
+    again = exp.checks(SimpleNamespace(config=cfg, metrics={"individuals": cut}))
+    def as_text(checks):  # NaN equals NaN in text
+        return json.dumps({k: c.as_dict() for k, c in checks.items()}, sort_keys=True)
+
+    assert as_text(judged) == as_text(again)
+    assert {"learning", "photometry"} <= set(exp.figures(res))
+    with pytest.raises((ConfigError, ValueError), match="n_extinction_sessions"):
+        ActiveAvoidanceConfig(n_extinction_sessions=-1)

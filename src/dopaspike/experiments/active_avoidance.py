@@ -11,8 +11,10 @@ dopamine rises on successful avoidance; Stelly et al. (2019, PNAS 116:13641): so
 learn, others do not.
 
 Each individual is a regional dopamine circuit with an agent (:mod:`dopaspike.experiments.
-avoidance`) in its own shuttle box, ``n_sessions`` sessions of avoidable trials. The checks
-(each over the cohort, individuals as the units; sign tests against no change):
+avoidance`) in its own shuttle box, ``n_sessions`` sessions of avoidable trials, then
+``n_extinction_sessions`` sessions of extinction (the cue, never a shock; none by default). The
+checks judge the avoidable sessions (each over the cohort, individuals as the units; sign tests
+against no change):
 
 * ``avoidance_rises``: the avoidance rate of the last session exceeds the first's, and the
   cohort's mean in the last session is a majority (> 0.5);
@@ -56,6 +58,8 @@ class ActiveAvoidanceConfig(AvoidanceConfig):
 
     n_individuals: int = Field(12, ge=1, le=1000, description="individuals (the cohort)")
     n_sessions: int = Field(5, ge=2, le=1000, description="sessions of avoidable trials")
+    n_extinction_sessions: int = Field(0, ge=0, le=1000,
+                                       description="sessions of extinction after them (the cue, never a shock)")
     learner_criterion: float = Field(0.6, gt=0, le=1, description="last-session avoidance rate of a learner")
     non_learner_criterion: float = Field(0.3, ge=0, lt=1, description="last-session avoidance rate of a non-learner")
 
@@ -70,7 +74,8 @@ class ActiveAvoidanceConfig(AvoidanceConfig):
     def duration_s(self) -> float:
         """Longest model time of the run (each trial at its longest), for the progress bar."""
         trial = self.cue_ms + self.shock_max_ms + self.iti_max_ms
-        return (self.n_sessions * self.trials_per_session * trial + self.iti_max_ms) / 1000.0
+        extinction = self.n_extinction_sessions * self.trials_per_session * (self.cue_ms + self.iti_max_ms)
+        return (self.n_sessions * self.trials_per_session * trial + extinction + self.iti_max_ms) / 1000.0
 
 
 def quick_config() -> ActiveAvoidanceConfig:
@@ -79,7 +84,8 @@ def quick_config() -> ActiveAvoidanceConfig:
 
 
 def start(cfg: ActiveAvoidanceConfig, seed: int = 0) -> AvoidanceSession:
-    inds = [AvoidanceIndividual("avoidable", ("avoidable",) * cfg.n_sessions, cfg.circuit(), cfg.agent())
+    sessions = ("avoidable",) * cfg.n_sessions + ("extinction",) * cfg.n_extinction_sessions
+    inds = [AvoidanceIndividual("avoidable", sessions, cfg.circuit(), cfg.agent())
             for _ in range(cfg.n_individuals)]
     return AvoidanceSession(cfg, seed, inds, summarise=per_individual)
 
@@ -133,8 +139,17 @@ def _change(rows: list[dict], key: str) -> np.ndarray:
     return d[np.isfinite(d)]
 
 
+def _avoidable_sessions(row: dict, n_sessions: int) -> dict:
+    """An individual's summary cut to its avoidable sessions (the first ``n_sessions``; any
+    extinction sessions come after them)."""
+    return {k: v[:n_sessions] if isinstance(v, list) else v for k, v in row.items()}
+
+
 def checks(res: Results) -> dict[str, Check]:
-    cfg, rows = res.config, res.metrics.get("individuals", [])
+    """The checks, over the avoidable sessions only (extinction sessions, if any, are reported in
+    the per-session lists of ``individuals`` but judged by none of them)."""
+    cfg = res.config
+    rows = [_avoidable_sessions(r, cfg.n_sessions) for r in res.metrics.get("individuals", [])]
     out: dict[str, Check] = {}
     if not rows:
         return out
@@ -202,7 +217,8 @@ def _trials(res: Results) -> dict:
 
 
 def learning_figure(res: Results):
-    """Avoidance rate and escape latency per session: each individual and the cohort mean."""
+    """Avoidance rate and escape latency per session: each individual and the cohort mean (a
+    dotted line before the extinction sessions, if any)."""
     from matplotlib.figure import Figure
 
     rows = res.metrics.get("individuals", [])
@@ -218,6 +234,10 @@ def learning_figure(res: Results):
         with np.errstate(all="ignore"):
             mean_lat = [nanmean(col) for col in lat.T]
         ax2.plot(sessions, mean_lat, color="k", lw=2)
+    if res.config.n_extinction_sessions and rows:
+        for ax in (ax1, ax2):
+            ax.axvline(res.config.n_sessions + 0.5, color="0.4", ls=":", lw=1)
+        ax1.text(res.config.n_sessions + 0.6, 0.02, "extinction", fontsize=8, color="0.3")
     ax1.set(xlabel="session", ylabel="avoidance rate", ylim=(-0.02, 1.02), title="avoidance")
     ax2.set(xlabel="session", ylabel="escape latency from shock (s)", title="escape")
     fig.tight_layout()
@@ -237,7 +257,12 @@ def photometry_figure(res: Results, individuals=None, title: str = ""):
     conc, names = res.data["dopamine/conc"], list(res.data["dopamine/regions"])
     dt, t0 = float(cfg.dopamine_bin_ms), float(res.data["dopamine/t_ms"][0]) - float(cfg.dopamine_bin_ms) / 2
     ks = np.unique(tab["individual"]) if individuals is None else np.asarray(individuals)
-    stage = photometry.learning_stages(tab["session"], n_stages=min(3, len(np.unique(tab["session"]))))
+    # learning stages over the sessions of learning; extinction trials are a stage of their own
+    learning = tab["kind"] != "extinction"
+    stage = np.full(tab["session"].size, "extinction", dtype=object)
+    if learning.any():
+        sessions = tab["session"][learning]
+        stage[learning] = photometry.learning_stages(sessions, n_stages=min(3, len(np.unique(sessions))))
     signals = {r: np.concatenate([photometry.sensor_signal(conc[:, names.index(f"i{k}_{r}")], dt, cfg.sensor) for k in ks])
                for r in REGIONS}
     rows = []
