@@ -233,6 +233,13 @@ def test_extinction_sessions_follow_and_are_not_judged(small):
         return json.dumps({k: c.as_dict() for k, c in checks.items()}, sort_keys=True)
 
     assert as_text(judged) == as_text(again)
-    assert {"learning", "photometry"} <= set(exp.figures(res))
+    figs = exp.figures(res)
+    assert {"learning", "photometry"} <= set(figs)
+    groups = judged["learners_and_non_learners"].value  # the figures group individuals as the check does
+    for group in ("learners", "non_learners"):
+        n = len(groups[group])
+        assert (f"photometry_{group}" in figs) == bool(n)
+        if n:  # its title counts the group's individuals
+            assert any(t.get_text().endswith(f"({n})") for t in figs[f"photometry_{group}"].texts)
     with pytest.raises((ConfigError, ValueError), match="n_extinction_sessions"):
         ActiveAvoidanceConfig(n_extinction_sessions=-1)

@@ -294,8 +294,9 @@ def figures(res: Results) -> dict:
     fig = photometry_figure(res, title=f"dopamine ({res.config.sensor}) by learning stage")
     if fig is not None:
         out["photometry"] = fig
-    rows = res.metrics.get("individuals", [])
     cfg = res.config
+    # learners and non-learners as the checks call them: by the last avoidable session
+    rows = [_avoidable_sessions(r, cfg.n_sessions) for r in res.metrics.get("individuals", [])]
     for group, pick in (("learners", lambda r: r["avoidance"][-1] >= cfg.learner_criterion),
                         ("non_learners", lambda r: r["avoidance"][-1] <= cfg.non_learner_criterion)):
         ks = [r["individual"] for r in rows if pick(r)]
