@@ -13,7 +13,7 @@ import numpy as np
 
 def da_stdp_reference(n_steps, arrivals, post_spikes, da_jumps, *, dt_ms, a_plus, a_minus, tau_plus_ms,
                       tau_minus_ms, tau_c_ms, tau_da_ms, baseline, lr_per_ms, w0, w_min, w_max, mode="exact",
-                      da_reference=0.0, sweep_steps=10, tau_c_rise_ms=0.0, receptor=None):
+                      da_reference=0.0, sweep_steps=10, tau_c_rise_ms=0.0, receptor=None, a_pre=0.0):
     """Eligibility and weight of one synapse after ``n_steps``.
 
     ``arrivals``: steps at which presynaptic spikes arrive; ``post_spikes``: steps at which the
@@ -22,7 +22,8 @@ def da_stdp_reference(n_steps, arrivals, post_spikes, da_jumps, *, dt_ms, a_plus
     at every sweep (sweep mode), as in the engine. With ``tau_c_rise_ms`` > 0 the eligibility is
     ``c_slow - c_fast`` (decaying with tau_c and tau_c_rise), both receiving every increment
     times the factor that makes the kernel peak at 1. With a ``receptor`` (a DaReceptor) dopamine
-    is read as ``sign * (occupancy(DA) - occupancy(da_reference))``.
+    is read as ``sign * (occupancy(DA) - occupancy(da_reference))``. ``a_pre`` is added to the
+    eligibility at every arrival, whatever the postsynaptic neuron does.
     """
     a_c = math.exp(-dt_ms / tau_c_ms)
     a_d = math.exp(-dt_ms / tau_da_ms)
@@ -35,7 +36,7 @@ def da_stdp_reference(n_steps, arrivals, post_spikes, da_jumps, *, dt_ms, a_plus
     if rise:
         t_peak = tau_c_ms * tau_c_rise_ms / (tau_c_ms - tau_c_rise_ms) * math.log(tau_c_ms / tau_c_rise_ms)
         scale = 1.0 / (math.exp(-t_peak / tau_c_ms) - math.exp(-t_peak / tau_c_rise_ms))
-    a_plus, a_minus = a_plus * scale, a_minus * scale
+    a_plus, a_minus, a_pre = a_plus * scale, a_minus * scale, a_pre * scale
     c, w, da, x_pre, x_post = 0.0, float(w0), 0.0, 0.0, 0.0
     c_fast = 0.0
     for k in range(n_steps):
@@ -53,8 +54,8 @@ def da_stdp_reference(n_steps, arrivals, post_spikes, da_jumps, *, dt_ms, a_plus
         if k in arrivals:  # 2. arrival
             if mode == "exact":
                 w = min(max(w, w_min), w_max)
-            c -= a_minus * x_post_before
-            c_fast -= a_minus * x_post_before if rise else 0.0
+            c += a_pre - a_minus * x_post_before
+            c_fast += a_pre - a_minus * x_post_before if rise else 0.0
             x_pre += 1.0
         x_post = x_post_before
         if k in posts:  # 4. post spike

@@ -15,13 +15,13 @@ LIF_FAST = ds.LIF(tau_m_ms=10.0, c_m_pf=100.0, t_ref_ms=2.0)
 KICK_PA = 5000.0  # one step of this current fires an LIF neuron from rest in that step
 
 
-def _pair_net(rule, baseline=0.0, tau_da_ms=200.0):
-    """Two LIF neurons, pre -> post with one plastic synapse of weight 0 (no influence)."""
+def _pair_net(rule, baseline=0.0, tau_da_ms=200.0, w0=1.0):
+    """Two LIF neurons, pre -> post with one plastic synapse of weight ``w0`` (1 pA: no influence)."""
     net = ds.Network(dt_ms=1.0)
     net.add_region(ds.DopamineRegion("str", tau_ms=tau_da_ms, baseline=baseline))
     pre = net.add_population("pre", 1, LIF_FAST)
     post = net.add_population("post", 1, LIF_FAST)
-    net.connect(pre, post, ds.OneToOne(), weight=1.0, delay_ms=1.0, rule=rule, region="str")
+    net.connect(pre, post, ds.OneToOne(), weight=w0, delay_ms=1.0, rule=rule, region="str")
     return net
 
 
@@ -119,13 +119,16 @@ def test_rules_with_different_traces_in_one_network_each_match_the_reference():
     rules = {"first": ds.DaStdp(**base),
              "other_taus": ds.DaStdp(**(base | dict(tau_plus_ms=10.0, tau_minus_ms=35.0, a_minus=0.1))),
              "shared_plus": ds.DaStdp(**(base | dict(tau_minus_ms=35.0, lr_per_ms=0.1, da_reference=0.2))),
-             "shared_minus": ds.DaStdp(**(base | dict(tau_plus_ms=10.0, tau_c_rise_ms=50.0)))}
+             "shared_minus": ds.DaStdp(**(base | dict(tau_plus_ms=10.0, tau_c_rise_ms=50.0))),
+             "presynaptic_only": ds.DaStdp(**(base | dict(a_plus=0.0, a_minus=0.0, a_pre=0.01, tau_c_rise_ms=100.0,
+                                                             lr_per_ms=0.01))),
+             "hebbian_and_pre": ds.DaStdp(**(base | dict(a_pre=0.01, lr_per_ms=0.05)))}
     for name, rule in rules.items():
         net.connect(cortex, cortex, ds.FixedProbability(0.1), weight=1.0, delay_ms=(1.0, 5.0), rule=rule, region="str",
                     name=name)
     net.connect(da, cortex, ds.FixedOutDegree(3), weight=2.0)
     table = net.build(seed=7).compiled.rules
-    assert table.plus_rep.shape[0] == 2 and table.minus_rep.shape[0] == 2 and table.mode.shape[0] == 4
+    assert table.plus_rep.shape[0] == 2 and table.minus_rep.shape[0] == 2 and table.mode.shape[0] == 6
     _run_against_reference(net, rules, "exact")
 
 
@@ -160,10 +163,34 @@ def _run_against_reference(net, rules: dict, mode: str) -> None:
                 a_minus=rule.a_minus, tau_plus_ms=rule.tau_plus_ms, tau_minus_ms=rule.tau_minus_ms,
                 tau_c_ms=rule.tau_c_ms, tau_da_ms=150.0, baseline=0.01, lr_per_ms=rule.lr_per_ms, w0=1.0,
                 w_min=rule.w_min, w_max=rule.w_max, mode=mode, da_reference=rule.da_reference,
-                tau_c_rise_ms=rule.tau_c_rise_ms, receptor=rule.receptor)
+                tau_c_rise_ms=rule.tau_c_rise_ms, receptor=rule.receptor, a_pre=rule.a_pre)
             assert c[j] == pytest.approx(c_ref, rel=1e-9, abs=1e-12), (name, s)
             assert w[j] == pytest.approx(w_ref, rel=1e-9, abs=1e-12), (name, s)
         assert np.std(w) > 0.01  # the comparison exercised real learning
+
+
+def test_presynaptic_term_makes_eligibility_without_a_postsynaptic_spike():
+    """With ``a_pre`` a presynaptic arrival alone leaves ``c = a_pre`` (plus the STDP terms when a
+    postsynaptic spike pairs with it), and with ``a_plus = a_minus = 0`` a dopamine pulse changes
+    the weight by the same amount whatever the weight was: learning linear in the weight."""
+    pre_only = ds.DaStdp(a_plus=0.0, a_minus=0.0, a_pre=0.07, lr_per_ms=0.0, tau_c_ms=1e6)
+    c_alone, _ = _pairing(200, pre_only)  # the post spike comes long after: no pairing term exists
+    assert c_alone == pytest.approx(0.07, rel=1e-3)  # tau_c 1e6 ms: no decay to speak of
+    both = ds.DaStdp(a_pre=0.07, lr_per_ms=0.0, tau_c_ms=1e6)
+    c_paired, _ = _pairing(5, both)
+    assert c_paired == pytest.approx(0.07 + both.a_plus * math.exp(-5 / both.tau_plus_ms), rel=1e-3)
+    changes = []
+    for w0 in (0.5, 2.0):
+        rule = ds.DaStdp(a_plus=0.0, a_minus=0.0, a_pre=0.07, lr_per_ms=0.1, w_min=0.0, w_max=10.0)
+        net = _pair_net(rule, 0.0, w0=w0)
+        sim = net.build(seed=1)
+        s = sim.find_synapse(0, 1)
+        sim.stimulate([0], KICK_PA, at_ms=1000.0)
+        sim.deliver_dopamine("str", 0.5, at_ms=1300.0)
+        sim.run(4000.0)
+        changes.append(float(sim.weights([s])[0][0]) - w0)
+    assert changes[0] > 0.01
+    assert changes[1] == pytest.approx(changes[0], rel=1e-9)
 
 
 def test_dopamine_below_the_reference_depresses_eligible_synapses():

@@ -116,6 +116,7 @@ class RuleTable(NamedTuple):
     region: np.ndarray  # int64
     a_plus: np.ndarray
     a_minus: np.ndarray
+    a_pre: np.ndarray  # presynaptic-only eligibility increment per arrival
     w_min: np.ndarray
     w_max: np.ndarray
     lr_dt: np.ndarray  # learning rate times dt

@@ -207,7 +207,7 @@ def _synapse_arrays(net, seed, max_delay, rule_keys):
 def _rule_table(net, rule_keys, syn) -> RuleTable:
     dt = net.dt_ms
     n_rules = len(rule_keys)
-    cols = {k: np.zeros(n_rules) for k in ("a_plus", "a_minus", "w_min", "w_max", "lr_dt", "da_ref", "g_q", "g_c",
+    cols = {k: np.zeros(n_rules) for k in ("a_plus", "a_minus", "a_pre", "w_min", "w_max", "lr_dt", "da_ref", "g_q", "g_c",
                                            "g_qr", "g_r", "rec_sign", "rec_ec50", "rec_hill", "rec_occ_ref")}
     has_rise = np.zeros(n_rules, np.bool_)
     mode = np.zeros(n_rules, np.int64)
@@ -221,6 +221,7 @@ def _rule_table(net, rule_keys, syn) -> RuleTable:
         sweep_steps[e] = max(1, int(round(rule.sweep_ms / dt)))
         scale = rule.rise_scale  # increments scaled so that a rising trace peaks at them
         cols["a_plus"][e], cols["a_minus"][e] = rule.a_plus * scale, rule.a_minus * scale
+        cols["a_pre"][e] = rule.a_pre * scale
         cols["w_min"][e], cols["w_max"][e] = rule.w_min, rule.w_max
         cols["lr_dt"][e] = rule.lr_per_ms * dt
         cols["da_ref"][e] = rule.da_reference

@@ -7,7 +7,7 @@ each step ``k`` is fixed and is the definition of the model's discrete time:
    exact rule, eligibility decays and the weight integrates ``dw = lr * dt * (baseline + DA - reference) * c``
    (done lazily, in closed form, when the synapse is next touched);
 2. **arrival** -- spikes emitted at step ``k - d`` reach the synapses of delay ``d``: plasticity
-   first (eligibility ``c -= A- * x_post``, the presynaptic trace counts the arrival), then the
+   first (eligibility ``c += a_pre - A- * x_post``, the presynaptic trace counts the arrival), then the
    weight is added to the target's synaptic current;
 3. **neurons** -- synaptic (scaled by the population's dopamine excitability factor, computed
    from its region's concentration after the decay of phase 1), bias, noise, Poisson and
@@ -87,7 +87,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
     target, weight, rule, seg, elig, t_upd = syn.target, syn.weight, syn.rule, syn.seg, syn.elig, syn.t_upd
     elig_rise = syn.elig_rise
     in_ptr, in_syn, in_pre, in_delay = syn.in_ptr, syn.in_syn, syn.in_pre, syn.in_delay
-    e_mode, e_region, a_plus, a_minus = ent.mode, ent.region, ent.a_plus, ent.a_minus
+    e_mode, e_region, a_plus, a_minus, a_pre = ent.mode, ent.region, ent.a_plus, ent.a_minus, ent.a_pre
     w_min, w_max, lr_dt, sweep_steps, da_ref = ent.w_min, ent.w_max, ent.lr_dt, ent.sweep_steps, ent.da_ref
     g_q, g_c, log_alpha, pow_tab = ent.g_q, ent.g_c, ent.log_alpha, ent.pow_tab
     has_rise, g_qr, g_r = ent.has_rise, ent.g_qr, ent.g_r
@@ -283,7 +283,8 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                         tgt = target[s]
                         e = rule[s]
                         if e >= 0:
-                            ltd = a_minus[e] * post_trace[minus_kind[e], tgt] * pw(e, POW_MINUS, k - last_spike[tgt])
+                            # LTD minus the presynaptic-only term: what this arrival takes from the eligibility
+                            ltd = a_minus[e] * post_trace[minus_kind[e], tgt] * pw(e, POW_MINUS, k - last_spike[tgt]) - a_pre[e]
                             if e_mode[e] == MODE_EXACT:
                                 c, cr, w = catch_up(s, e, i, dl, tgt, k, False, idx_prev)
                                 elig[s] = c - ltd

@@ -157,6 +157,14 @@ class DaStdp:
     level of the region so that learning follows the phasic part only, as in three-factor rules
     with a signed teaching signal (Fremaux & Gerstner 2016, Front Neural Circuits 9:85).
 
+    ``a_pre`` (default 0) adds a presynaptic-only term: every presynaptic arrival adds ``a_pre``
+    to ``c`` whether or not the postsynaptic neuron fires, so the trace is a record of the input
+    alone, the stimulus trace of the time-derivative and TD models of conditioning (Sutton &
+    Barto 1990, in Gabriel & Moore (eds) *Learning and Computational Neuroscience*, MIT Press;
+    the presynaptic factor of three-factor rules in Fremaux & Gerstner 2016). With
+    ``a_plus = a_minus = 0`` learning is then linear in the weight: how much a synapse changes no
+    longer depends on how strongly it already drives its target.
+
     ``tau_c_rise_ms`` (default 0: the trace jumps at a pairing, as in Izhikevich 2007) gives
     the eligibility a rise time: each STDP increment enters as the difference of two
     exponentials, ``exp(-t/tau_c_ms) - exp(-t/tau_c_rise_ms)``, scaled so that its peak equals
@@ -182,6 +190,7 @@ class DaStdp:
 
     a_plus: float = 0.1
     a_minus: float = 0.15
+    a_pre: float = 0.0
     tau_plus_ms: float = -1.0 / math.log(0.95)
     tau_minus_ms: float = -1.0 / math.log(0.95)
     tau_c_ms: float = -10.0 / math.log(0.99)
@@ -207,6 +216,7 @@ class DaStdp:
         check_range(f"{where}.a_plus", self.a_plus, 0.0, None)
         check_range(f"{where}.da_reference", self.da_reference, 0.0, 1e6)
         check_range(f"{where}.a_minus", self.a_minus, 0.0, None)
+        check_range(f"{where}.a_pre", self.a_pre, 0.0, None)
         for name in ("tau_plus_ms", "tau_minus_ms", "tau_c_ms"):
             check_range(f"{where}.{name}", getattr(self, name), 0.0, 1e7, low_open=True)
         check_range(f"{where}.lr_per_ms", self.lr_per_ms, 0.0, None)
