@@ -204,3 +204,23 @@ def test_circuit_config_refuses_bad_values_naming_the_field():
         PredictionCircuitConfig(n_da=0)
     with pytest.raises(ValueError, match="strio_da_weight_pa"):
         PredictionCircuitConfig(strio_da_weight_pa=1.0)
+    with pytest.raises(ValueError, match="value_a_pre"):
+        PredictionCircuitConfig(value_a_pre=-0.1)
+
+
+def test_cue_value_rule_takes_the_configured_stdp_and_stimulus_trace_terms():
+    """The cue -> value synapses get ``value_a_plus``/``value_a_minus``/``value_a_pre`` (scaled,
+    like every increment, by the factor that makes a rising trace peak at it); the timed path's
+    rule keeps no presynaptic term."""
+    cfg = PredictionCircuitConfig(value_a_plus=0.0, value_a_minus=0.0, value_a_pre=0.005, value_tau_c_rise_ms=900.0)
+    net = ds.Network()
+    add_prediction_circuit(net, cfg, cues=("CS1",), prefix="m_")
+    sim = net.build(seed=1)
+    value = next(p.rule for p in net.projections if p.name == "m_cue_CS1->value")
+    strio = next(p.rule for p in net.projections if p.name == "m_ctx->strio")
+    assert (value.a_plus, value.a_minus, value.a_pre) == (0.0, 0.0, 0.005)
+    assert strio.a_pre == 0.0
+    table = sim.compiled.rules
+    e = int(sim.compiled.synapses.rule[sim.synapse_ids("m_cue_CS1->value")[0]])
+    assert table.a_pre[e] == pytest.approx(0.005 * value.rise_scale)
+    assert table.a_plus[e] == 0.0 and table.a_minus[e] == 0.0

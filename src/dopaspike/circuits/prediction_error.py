@@ -108,7 +108,10 @@ class PredictionCircuitConfig(BaseModel):
     value_w_init: float = Field(0.1, ge=0, le=100, description="mean initial cue -> value weight (uniform in [0, 2x])")
     value_w_max: float = Field(3.0, gt=0, le=100, description="largest cue -> value weight")
     value_lr_per_ms: float = Field(0.04, ge=0, le=10, description="learning rate of cue -> value synapses")
+    value_a_plus: float = Field(0.1, ge=0, le=10, description="STDP potentiation amplitude of cue -> value synapses")
     value_a_minus: float = Field(0.1, ge=0, le=10, description="STDP depression amplitude of cue -> value synapses")
+    value_a_pre: float = Field(0.0, ge=0, le=10,
+                               description="eligibility added by each cue spike alone (a stimulus trace; see `DaStdp.a_pre`)")
     value_tau_c_ms: float = Field(1000.0, gt=0, le=100_000, description="eligibility decay of cue -> value synapses")
     value_tau_c_rise_ms: float = Field(0.0, ge=0, le=10_000,
                                        description="eligibility rise time of cue -> value synapses (0: none)")
@@ -202,7 +205,8 @@ def add_prediction_circuit(net: Network, config: PredictionCircuitConfig, *, cue
     strio_rule = DaStdp(tau_c_ms=cfg.strio_tau_c_ms, w_max=cfg.strio_w_max, lr_per_ms=cfg.strio_lr_per_ms * lr_scale,
                         a_minus=cfg.strio_a_minus, da_reference=ref)
     value_rule = DaStdp(tau_c_ms=cfg.value_tau_c_ms, w_max=cfg.value_w_max, lr_per_ms=cfg.value_lr_per_ms * lr_scale,
-                        a_minus=cfg.value_a_minus, da_reference=ref, tau_c_rise_ms=cfg.value_tau_c_rise_ms)
+                        a_plus=cfg.value_a_plus, a_minus=cfg.value_a_minus, a_pre=cfg.value_a_pre, da_reference=ref,
+                        tau_c_rise_ms=cfg.value_tau_c_rise_ms)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5EED]))
     chain_pre, chain_post = [], []
     for ci, cue in enumerate(cues):
