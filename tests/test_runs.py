@@ -387,3 +387,22 @@ def test_cli_bad_input_exits_2_with_the_field(tmp_path):
 def test_help_has_examples():
     res = runner.invoke(app, ["runs", "--help"])
     assert res.exit_code == 0 and "Examples" in res.output and "--where" in res.output
+
+
+def test_metrics_and_config_are_strict_json_with_nan_as_null(tmp_path):
+    """NaN and infinities, as numpy scalars, Python floats or inside arrays, are written as null:
+    every metrics.json and config.json parses as strict JSON (no NaN literal, which most JSON
+    readers other than Python's refuse)."""
+    import numpy as np
+
+    metrics = {"a": np.float64("nan"), "b": [1.0, float("inf")], "c": np.array([0.5, np.nan]), "d": np.int64(3),
+               "e": {"f": np.float32(-np.inf)}}
+    out = store.write_run(tmp_path / "run", experiment="exp", config={"seed": 1, "x": np.nan}, metrics=metrics, data={},
+                          figures={})
+
+    def strict(text):
+        return json.loads(text, parse_constant=lambda name: pytest.fail(f"non-JSON constant {name}"))
+
+    got = strict((out / "metrics.json").read_text())
+    assert got == {"a": None, "b": [1.0, None], "c": [0.5, None], "d": 3, "e": {"f": None}}
+    assert strict((out / "config.json").read_text())["x"] is None

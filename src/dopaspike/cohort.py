@@ -224,9 +224,9 @@ class CohortPlan:
 
     def describe(self) -> dict:
         """The plan as JSON-able data (what ``--dry-run`` prints and ``cohort.json`` starts with)."""
-        from .store import _jsonable
+        from .store import jsonable
 
-        return _jsonable({
+        return jsonable({
             "experiment": self.experiment, "n": self.n, "seed": self.seed, "quick": self.quick,
             "config": self.base.model_dump(mode="json"), "vary": [v.spec for v in self.vary],
             "seed_rule": "individual i runs with seed derive_seed(seed, 'individual{i}'); its --vary draw of KEY comes "
@@ -369,7 +369,7 @@ def run_individual(job: dict) -> dict:
     (a DataFrame), ``metrics``, ``checks``, ``wall_s``, ``cpu_s`` (CPU time of its process
     meanwhile: below ``wall_s`` when other work shared the core), ``host`` and ``pid``.
     """
-    from .store import _jsonable
+    from .store import jsonable
 
     exp = _experiment(job["experiment"], job.get("module"))
     cfg = exp.config_model.model_validate(job["config"])
@@ -382,7 +382,7 @@ def run_individual(job: dict) -> dict:
     checks = exp.checks(res)
     columns = exp.table(res) if exp.table is not None else default_table(res, checks)
     out.update(table=individual_table(columns, job["index"], job["seed"], job.get("values", {})),
-               metrics=_jsonable(res.metrics), checks={k: _jsonable(c.as_dict()) for k, c in checks.items()},
+               metrics=jsonable(res.metrics), checks={k: jsonable(c.as_dict()) for k, c in checks.items()},
                wall_s=time.perf_counter() - t0, cpu_s=time.process_time() - c0)
     return out
 
@@ -559,9 +559,9 @@ def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    from .store import _jsonable
+    from .store import jsonable
 
-    _write_atomic(path, lambda p: p.write_text(json.dumps(_jsonable(data), indent=2)))
+    _write_atomic(path, lambda p: p.write_text(json.dumps(jsonable(data), indent=2, allow_nan=False)))
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

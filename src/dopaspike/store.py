@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import math
 import os
 import platform
 import shutil
@@ -90,16 +91,16 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def _jsonable(x: Any) -> Any:
+def jsonable(x: Any) -> Any:
+    """Plain JSON values: numpy scalars and arrays as Python ones, NaN and infinities (also inside
+    arrays) as None, so that every file written is strict JSON."""
     if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return [jsonable(v) for v in x]
     if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    if isinstance(x, float) and not np.isfinite(x):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
         return None
     return x
 
@@ -122,8 +123,9 @@ def write_run(out: Path, *, experiment: str, config: dict, metrics: dict, data: 
         check_destination(out)
     try:
         with assembling(out) as tmp:
-            (tmp / "config.json").write_text(json.dumps(_jsonable({"experiment": experiment, **config}), indent=2))
-            (tmp / "metrics.json").write_text(json.dumps(_jsonable(metrics), indent=2))
+            resolved = jsonable({"experiment": experiment, **config})
+            (tmp / "config.json").write_text(json.dumps(resolved, indent=2, allow_nan=False))
+            (tmp / "metrics.json").write_text(json.dumps(jsonable(metrics), indent=2, allow_nan=False))
             with h5py.File(tmp / "data.h5", "w") as f:
                 for key, arr in data.items():
                     _write_dataset(f, key, np.asarray(arr))

@@ -675,7 +675,7 @@ def compare_folder(out: str | Path, mice: pd.DataFrame, sim: pd.DataFrame | None
         figures[f"psychometric_{name}"] = psychometric_figure(an.trials, title=name)
     figures["distributions"] = distributions_figure(results["mice"], results.get("sim"))
     with store.assembling(out) as tmp:
-        (tmp / "summary.json").write_text(json.dumps(_jsonable(summary), indent=2, allow_nan=False))
+        (tmp / "summary.json").write_text(json.dumps(store.jsonable(summary), indent=2, allow_nan=False))
         for name, an in results.items():
             an.sessions.to_csv(tmp / f"{name}_sessions.csv", index=False)
             an.individuals.to_csv(tmp / f"{name}_individuals.csv", index=False)
@@ -683,16 +683,3 @@ def compare_folder(out: str | Path, mice: pd.DataFrame, sim: pd.DataFrame | None
         for name, fig in figures.items():
             fig.savefig(tmp / f"{name}.png")
     return summary
-
-
-def _jsonable(x: Any) -> Any:
-    """Plain JSON values: numpy scalars and arrays as Python ones, NaN and infinities as None."""
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
