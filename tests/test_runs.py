@@ -396,7 +396,8 @@ def test_metrics_and_config_are_strict_json_with_nan_as_null(tmp_path):
     import numpy as np
 
     metrics = {"a": np.float64("nan"), "b": [1.0, float("inf")], "c": np.array([0.5, np.nan]), "d": np.int64(3),
-               "e": {"f": np.float32(-np.inf)}}
+               "e": {"f": np.float32(-np.inf)},
+               "g": np.array(np.nan), "h": np.array([[1, 2], [3, 4]])}
     out = store.write_run(tmp_path / "run", experiment="exp", config={"seed": 1, "x": np.nan}, metrics=metrics, data={},
                           figures={})
 
@@ -404,5 +405,6 @@ def test_metrics_and_config_are_strict_json_with_nan_as_null(tmp_path):
         return json.loads(text, parse_constant=lambda name: pytest.fail(f"non-JSON constant {name}"))
 
     got = strict((out / "metrics.json").read_text())
-    assert got == {"a": None, "b": [1.0, None], "c": [0.5, None], "d": 3, "e": {"f": None}}
+    assert got == {"a": None, "b": [1.0, None], "c": [0.5, None], "d": 3, "e": {"f": None}, "g": None,
+                   "h": [[1, 2], [3, 4]]}
     assert strict((out / "config.json").read_text())["x"] is None

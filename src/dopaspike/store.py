@@ -96,7 +96,9 @@ def jsonable(x: Any) -> Any:
     arrays) as None, so that every file written is strict JSON."""
     if isinstance(x, dict):
         return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple, np.ndarray)):
+    if isinstance(x, np.ndarray):
+        return jsonable(x.tolist())  # nested lists of Python values, or one value for a 0-d array
+    if isinstance(x, (list, tuple)):
         return [jsonable(v) for v in x]
     if isinstance(x, np.generic):
         x = x.item()
