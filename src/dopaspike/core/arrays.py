@@ -24,8 +24,9 @@ MODE_EXACT = 1  # event-driven, closed-form integration between events
 MODE_SWEEP = 2  # daspnet.m legacy: weights swept every ``sweep_steps``
 
 #: Columns of :attr:`RuleTable.pow_tab`: powers of the per-step decay factors (one row per power,
-#: so the factors of one interval share a cache line).
-POW_C, POW_Q, POW_D, POW_PLUS, POW_MINUS, POW_R, POW_QR = range(7)
+#: so the factors of one interval share a cache line). numpy int64 rather than Python ints: Numba
+#: types a Python int constant as a literal and would compile the kernel's helpers once per column.
+POW_C, POW_Q, POW_D, POW_PLUS, POW_MINUS, POW_R, POW_QR = (np.int64(col) for col in range(7))
 
 #: Length of the power tables; longer intervals fall back to ``exp``.
 POW_TABLE_LEN = 4096
