@@ -304,8 +304,8 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                         e = np.int64(rule[s])
                         if e >= 0:
                             # LTD minus the presynaptic-only term: what this arrival takes from the eligibility
-                            x_post = post_trace[minus_kind[e], tgt] * _pw(pow_tab, log_alpha, e, POW_MINUS, k - last_spike[tgt])
-                            ltd = a_minus[e] * x_post - a_pre[e]
+                            decay_post = _pw(pow_tab, log_alpha, e, POW_MINUS, k - last_spike[tgt])
+                            ltd = a_minus[e] * post_trace[minus_kind[e], tgt] * decay_post - a_pre[e]
                             if e_mode[e] == MODE_EXACT:
                                 c, cr, w = catch_up(s, e, i, dl, tgt, k, False, idx_prev)
                                 elig[s] = c - ltd
