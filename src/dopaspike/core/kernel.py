@@ -99,6 +99,27 @@ def _x_pre(em_x, em_step, plus_kind, pow_tab, log_alpha, e, i, idx, t):
 
 
 @njit(cache=True, error_model="numpy")
+def _jump_at_or_before(log_step, r, n_log, t0):
+    """Index of region r's last dopamine jump at or before step t0. The log is in step order and
+    starts at -1; it grows through a run (one entry per step in which dopamine neurons release), so
+    after a few steps back from its end the search bisects."""
+    i = n_log - 1
+    for _ in range(8):
+        if log_step[r, i] <= t0:
+            return i
+        i -= 1
+    lo = 0  # log_step[r, lo] <= t0 < log_step[r, i + 1]
+    hi = i
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if log_step[r, mid] <= t0:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+@njit(cache=True, error_model="numpy")
 def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, reg, ev, out):
     """Run steps ``k0 .. k0+n_steps-1``; return how many ran (fewer if the spike buffer filled;
     ``-1 - steps`` if a neuron fired too often for its emission history).
@@ -169,9 +190,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
             return c0, cr0, w
         r = e_region[e]
         n_log = log_len[r]
-        i = n_log - 1
-        while log_step[r, i] > t0:  # back to the last jump at or before t0 (the log starts at -1)
-            i -= 1
+        i = _jump_at_or_before(log_step, r, n_log, t0)
         dv = log_val[r, i]
         if dv != 0.0:
             dv *= _pw(pow_tab, log_alpha, e, POW_D, t0 - log_step[r, i])
