@@ -129,8 +129,8 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
 
     The arrays are unpacked once. ``integrate`` and ``catch_up`` are closures, which Numba inlines:
     compiled as functions of their ~30 arrays they stay calls, and the daspnet benchmark ran 5x
-    slower. The small helpers (``_pw``, ``_occupancy``, ``_emission_before``, ``_x_pre``) are
-    compiled functions taking a few arrays, which LLVM inlines at no cost at run time; as closures
+    slower. The small helpers (``_pw``, ``_occupancy``, ``_emission_before``, ``_x_pre``,
+    ``_jump_at_or_before``) are compiled functions taking a few arrays, which LLVM inlines at no cost at run time; as closures
     they were inlined into this loop's intermediate code at every call, and Numba's passes over that
     code grow faster than its size. They are called with int64 arguments only, never int literals,
     so each compiles once. Every function here uses ``error_model="numpy"``: no division checks a
