@@ -13,7 +13,8 @@ import numpy as np
 
 def da_stdp_reference(n_steps, arrivals, post_spikes, da_jumps, *, dt_ms, a_plus, a_minus, tau_plus_ms,
                       tau_minus_ms, tau_c_ms, tau_da_ms, baseline, lr_per_ms, w0, w_min, w_max, mode="exact",
-                      da_reference=0.0, sweep_steps=10, tau_c_rise_ms=0.0, receptor=None, a_pre=0.0):
+                      da_reference=0.0, sweep_steps=10, tau_c_rise_ms=0.0, receptor=None, a_pre=0.0,
+                      soft_bounds=False):
     """Eligibility and weight of one synapse after ``n_steps``.
 
     ``arrivals``: steps at which presynaptic spikes arrive; ``post_spikes``: steps at which the
@@ -23,7 +24,9 @@ def da_stdp_reference(n_steps, arrivals, post_spikes, da_jumps, *, dt_ms, a_plus
     ``c_slow - c_fast`` (decaying with tau_c and tau_c_rise), both receiving every increment
     times the factor that makes the kernel peak at 1. With a ``receptor`` (a DaReceptor) dopamine
     is read as ``sign * (occupancy(DA) - occupancy(da_reference))``. ``a_pre`` is added to the
-    eligibility at every arrival, whatever the postsynaptic neuron does.
+    eligibility at every arrival, whatever the postsynaptic neuron does. With ``soft_bounds``
+    each step's change is scaled by ``(w_max - w) / (w_max - w_min)`` when it potentiates and by
+    ``(w - w_min) / (w_max - w_min)`` when it depresses, at that step's weight.
     """
     a_c = math.exp(-dt_ms / tau_c_ms)
     a_d = math.exp(-dt_ms / tau_da_ms)
@@ -48,7 +51,10 @@ def da_stdp_reference(n_steps, arrivals, post_spikes, da_jumps, *, dt_ms, a_plus
                 teach = baseline + da - da_reference
             else:
                 teach = receptor.sign * (receptor.occupancy(baseline + da) - receptor.occupancy(da_reference))
-            w += lr_per_ms * dt_ms * teach * (c - c_fast)
+            dw = lr_per_ms * dt_ms * teach * (c - c_fast)
+            if soft_bounds:
+                dw *= ((w_max - w) if dw > 0 else (w - w_min)) / (w_max - w_min)
+            w += dw
         x_pre *= a_p
         x_post_before = x_post * a_m  # post trace as of this step, before this step's spikes
         if k in arrivals:  # 2. arrival

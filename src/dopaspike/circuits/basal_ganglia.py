@@ -92,6 +92,9 @@ class BasalGangliaConfig(BaseModel):
                                     description="eligibility decay of cortex -> MSN synapses")
     ctx_msn_tau_c_rise_ms: float = Field(200.0, ge=0, le=10_000,
                                          description="eligibility rise time of cortex -> MSN synapses (Yagishita et al. 2014)")
+    ctx_msn_soft_bounds: bool = Field(False, description="multiplicative weight bounds of cortex -> MSN synapses "
+                                                         "(van Rossum, Bi & Turrigiano 2000): each weight settles where "
+                                                         "potentiation and depression balance")
     d1_ec50_x_tonic: float = Field(3.0, gt=0, le=1e4, description="D1 half-occupancy concentration / tonic (low affinity)")
     d2_ec50_x_tonic: float = Field(1.0, gt=0, le=1e4, description="D2 half-occupancy concentration / tonic (high affinity)")
     d2_hill: float = Field(0.5, ge=0.1, le=10,
@@ -217,7 +220,7 @@ def add_basal_ganglia(net: Network, config: BasalGangliaConfig, critic_config: P
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xBA5A1]))
     rule = dict(tau_c_ms=cfg.ctx_msn_tau_c_ms, tau_c_rise_ms=cfg.ctx_msn_tau_c_rise_ms, w_max=cfg.ctx_msn_w_max,
                 lr_per_ms=cfg.ctx_msn_lr_per_ms,
-                a_minus=cfg.ctx_msn_a_minus,
+                a_minus=cfg.ctx_msn_a_minus, soft_bounds=cfg.ctx_msn_soft_bounds,
                 da_reference=critic_cfg.da_reference if cfg.plasticity_reference == "own_tonic" else tonic)
     d1_rule = DaStdp(receptor=d1_rec, **rule)
     d2_rule = DaStdp(receptor=d2_rec, **rule)

@@ -130,6 +130,7 @@ class RuleTable(NamedTuple):
     g_q: np.ndarray  # q / (1 - q), q = alpha_c * alpha_d
     g_c: np.ndarray  # alpha_c / (1 - alpha_c)
     has_rise: np.ndarray  # bool: the eligibility has a rise time (a fast part, decaying with alpha_r)
+    soft: np.ndarray  # bool: multiplicative (soft) weight bounds
     g_qr: np.ndarray  # qr / (1 - qr), qr = alpha_r * alpha_d
     g_r: np.ndarray  # alpha_r / (1 - alpha_r)
     log_alpha: np.ndarray  # (n_rules, 7) natural logs of the decay factors, POW_* order

@@ -210,6 +210,7 @@ def _rule_table(net, rule_keys, syn) -> RuleTable:
     cols = {k: np.zeros(n_rules) for k in ("a_plus", "a_minus", "a_pre", "w_min", "w_max", "lr_dt", "da_ref", "g_q", "g_c",
                                            "g_qr", "g_r", "rec_sign", "rec_ec50", "rec_hill", "rec_occ_ref")}
     has_rise = np.zeros(n_rules, np.bool_)
+    soft = np.zeros(n_rules, np.bool_)
     mode = np.zeros(n_rules, np.int64)
     region = np.zeros(n_rules, np.int64)
     sweep_steps = np.ones(n_rules, np.int64)
@@ -237,6 +238,7 @@ def _rule_table(net, rule_keys, syn) -> RuleTable:
         cols["g_q"][e] = q / -math.expm1(lc + ld)
         cols["g_c"][e] = ac / -math.expm1(lc)
         has_rise[e] = rule.tau_c_rise_ms > 0
+        soft[e] = rule.soft_bounds
         cols["g_qr"][e] = math.exp(lr + ld) / -math.expm1(lr + ld)
         cols["g_r"][e] = math.exp(lr) / -math.expm1(lr)
     steps = np.arange(POW_TABLE_LEN)
@@ -250,7 +252,7 @@ def _rule_table(net, rule_keys, syn) -> RuleTable:
         distinct = list(dict.fromkeys(taus))
         kinds[f"{which}_kind"] = np.array([distinct.index(t) for t in taus], np.int64)
         kinds[f"{which}_rep"] = np.array([taus.index(t) for t in distinct], np.int64)
-    return RuleTable(mode=mode, region=region, sweep_steps=sweep_steps, log_alpha=log_alpha, has_rise=has_rise,
+    return RuleTable(mode=mode, region=region, sweep_steps=sweep_steps, log_alpha=log_alpha, has_rise=has_rise, soft=soft,
                      pow_tab=pow_tab, sweep_ptr=sweep_ptr, sweep_runs=sweep_runs, **kinds, **cols)
 
 

@@ -30,7 +30,12 @@ its incoming synapses are brought up to date at the end of the step and the hist
 A rule with a rise time (``tau_c_rise_ms``) keeps its eligibility as two parts that receive the
 same increments, ``c = elig - elig_rise``, decaying with tau_c and tau_c_rise; each part
 integrates in the same closed form. Weights are clipped to their bounds whenever a synapse is
-updated. The result equals the literal per-step order above (tested against a per-step reference).
+updated. A rule with soft bounds (``DaStdp.soft_bounds``) moves the weight as the sum goes: each
+step through a receptor's phasic period is scaled by the distance of the weight from the bound
+it moves toward, as in the per-step order; the closed-form part (a receptor's tonic offset, zero
+when the reference is the tonic level) with sum X moves it exponentially toward the bound of X's
+sign (equal to the per-step order to first order in the learning rate). Only receptor rules have
+soft bounds. The result equals the literal per-step order above (tested against a per-step reference).
 
 Numba's on-disk cache of this loop is invalidated only when this file changes, not when
 ``arrays.py`` (constants) or ``neuron_step.py`` (callees) do: after editing those, touch this file
@@ -159,7 +164,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
     e_mode, e_region, a_plus, a_minus, a_pre = ent.mode, ent.region, ent.a_plus, ent.a_minus, ent.a_pre
     w_min, w_max, lr_dt, sweep_steps, da_ref = ent.w_min, ent.w_max, ent.lr_dt, ent.sweep_steps, ent.da_ref
     g_q, g_c, log_alpha, pow_tab = ent.g_q, ent.g_c, ent.log_alpha, ent.pow_tab
-    has_rise, g_qr, g_r = ent.has_rise, ent.g_qr, ent.g_r
+    has_rise, g_qr, g_r, soft = ent.has_rise, ent.g_qr, ent.g_r, ent.soft
     rec_sign, rec_ec50, rec_hill, rec_occ_ref = ent.rec_sign, ent.rec_ec50, ent.rec_hill, ent.rec_occ_ref
     sweep_ptr, sweep_runs = ent.sweep_ptr, ent.sweep_runs
     plus_kind, minus_kind, plus_rep, minus_rep = ent.plus_kind, ent.minus_kind, ent.plus_rep, ent.minus_rep
@@ -195,7 +200,9 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
         if dv != 0.0:
             dv *= _pw(pow_tab, log_alpha, e, POW_D, t0 - log_step[r, i])
         base = baseline[r] - da_ref[e]  # the constant part of (DA - reference)
-        acc = 0.0
+        acc = 0.0  # the sum (hard bounds: applied at the end)
+        soft_e = soft[e]  # soft bounds: the weight moves as the sum goes, each part scaled at the weight it meets
+        span = w_max[e] - w_min[e]
         cval = c0
         crval = cr0
         rise = has_rise[e]
@@ -222,34 +229,58 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                     dv *= a_d1
                     f = sgn * (_occupancy(rec_ec50, rec_hill, e, baseline[r] + dv) - occ_ref)
                     cval *= a_c1
-                    acc += cval * f
-                    if rise:
-                        crval *= a_r1
-                        acc -= crval * f
+                    if soft_e:  # step by step, each step's change scaled at that step's weight
+                        x = cval * f
+                        if rise:
+                            crval *= a_r1
+                            x -= crval * f
+                        dw = lr_dt[e] * x
+                        w += dw * ((w_max[e] - w) if dw > 0.0 else (w - w_min[e])) / span
+                    else:
+                        acc += cval * f
+                        if rise:
+                            crval *= a_r1
+                            acc -= crval * f
                     m += 1
                 n -= m
                 pc = _pw(pow_tab, log_alpha, e, POW_C, n)
-                acc += cval * f_tonic * g_c[e] * (1.0 - pc)
+                part = cval * f_tonic * g_c[e] * (1.0 - pc)
                 cval *= pc
                 if rise:
                     pr = _pw(pow_tab, log_alpha, e, POW_R, n)
-                    acc -= crval * f_tonic * g_r[e] * (1.0 - pr)
+                    part_r = crval * f_tonic * g_r[e] * (1.0 - pr)
                     crval *= pr
+                else:
+                    part_r = 0.0
             else:
                 pc = _pw(pow_tab, log_alpha, e, POW_C, n)
                 pq = _pw(pow_tab, log_alpha, e, POW_Q, n)
-                acc += cval * (dv * g_q[e] * (1.0 - pq) + base * g_c[e] * (1.0 - pc))
+                part = cval * (dv * g_q[e] * (1.0 - pq) + base * g_c[e] * (1.0 - pc))
                 cval *= pc
                 if rise:
                     pr = _pw(pow_tab, log_alpha, e, POW_R, n)
                     pqr = _pw(pow_tab, log_alpha, e, POW_QR, n)
-                    acc -= crval * (dv * g_qr[e] * (1.0 - pqr) + base * g_r[e] * (1.0 - pr))
+                    part_r = crval * (dv * g_qr[e] * (1.0 - pqr) + base * g_r[e] * (1.0 - pr))
                     crval *= pr
+                else:
+                    part_r = 0.0
+            if not soft_e:  # in this order, as ever (the sums are bitwise those of earlier versions)
+                acc += part
+                if rise:
+                    acc -= part_r
+            else:  # soft bounds: the interval's closed-form sum X moves w exponentially toward the bound of its sign
+                x = lr_dt[e] * (part - part_r) / span
+                if x > 0.0:
+                    w = w_max[e] - (w_max[e] - w) * np.exp(-x)
+                elif x < 0.0:
+                    w = w_min[e] + (w - w_min[e]) * np.exp(x)
             if last:
                 break
             dv = log_val[r, j]
             start = end
             j += 1
+        if soft_e:
+            return cval, crval, min(max(w, w_min[e]), w_max[e])
         return cval, crval, min(max(w + lr_dt[e] * acc, w_min[e]), w_max[e])
 
     def catch_up(s, e, i, d, tgt, k, inclusive, idx_prev):

@@ -179,6 +179,18 @@ class DaStdp:
     Science 321:848; Frank 2005, J Cogn Neurosci 17:51). Exact mode only; the sum over steps is
     then taken step by step while the phasic dopamine is non-negligible.
 
+    ``soft_bounds`` (default False: the weight is clipped to ``[w_min, w_max]``, additive STDP)
+    makes the bounds multiplicative (van Rossum, Bi & Turrigiano 2000, J Neurosci 20:8812):
+    potentiation is scaled by ``(w_max - w) / (w_max - w_min)`` and depression by
+    ``(w - w_min) / (w_max - w_min)``. A weight under potentiation and depression then settles
+    where the two balance, at ``w_min + (w_max - w_min) * P / (P + D)``, instead of running to a
+    bound whenever their net drift has one sign. Only with a ``receptor`` (so exact mode only):
+    the phasic period is summed step by step, each step scaled at that step's weight, as in a
+    per-step loop; with ``da_reference`` at the region's tonic level that is all, and the result
+    equals the per-step loop. With another reference the receptor's constant tonic offset is
+    summed in closed form, and its sum X moves the weight exponentially toward the bound of X's
+    sign, equal to the per-step loop to first order in the learning rate.
+
     ``mode="exact"`` evaluates this event-driven in closed form (NEST's stdp_dopamine_synapse
     does the same); ``mode="sweep"`` is daspnet.m's legacy scheme: ``c`` is constant between
     sweeps and every ``sweep_ms`` ``w += lr_per_ms*sweep_ms*DA*c`` then ``c`` decays.
@@ -202,6 +214,7 @@ class DaStdp:
     da_reference: float = 0.0
     tau_c_rise_ms: float = 0.0
     receptor: DaReceptor | None = None
+    soft_bounds: bool = False
 
     @property
     def rise_scale(self) -> float:
@@ -233,6 +246,10 @@ class DaStdp:
             self.receptor.validate(f"{where}.receptor")
             if self.mode != "exact":
                 raise ConfigError(f"{where}.receptor", self.receptor.kind, 'None with mode="sweep" (exact mode only)')
+        if self.soft_bounds and self.receptor is None:
+            raise ConfigError(f"{where}.soft_bounds", self.soft_bounds, "False without a receptor (soft bounds need one)")
+        if self.soft_bounds and self.w_max <= self.w_min:
+            raise ConfigError(f"{where}.w_max", self.w_max, f"> w_min = {self.w_min} with soft_bounds")
 
 
 @dataclass(frozen=True)
