@@ -35,7 +35,8 @@ step through a receptor's phasic period is scaled by the distance of the weight 
 it moves toward, as in the per-step order; the closed-form part (a receptor's tonic offset, zero
 when the reference is the tonic level) with sum X moves it exponentially toward the bound of X's
 sign (equal to the per-step order to first order in the learning rate). Only receptor rules have
-soft bounds. The result equals the literal per-step order above (tested against a per-step reference).
+soft bounds. The result equals the literal per-step order above (tested against a per-step
+reference), for soft bounds whenever the reference is the tonic level.
 
 Numba's on-disk cache of this loop is invalidated only when this file changes, not when
 ``arrays.py`` (constants) or ``neuron_step.py`` (callees) do: after editing those, touch this file
