@@ -43,6 +43,12 @@ def test_manipulations_change_what_they_name():
                                   ({"indirect_gain": 1.5}, "d2->gpe", 1.5)):
         net2, _ = _loop(**changes)
         assert np.allclose(w(net2.build(seed=1), name), factor * base[name])
+    # separate Go and NoGo learning rates: only the D2 synapses' rate is scaled
+    lr = {sign: rules.lr_dt[rules.rec_sign == sign] for sign in (1.0, -1.0)}
+    assert np.allclose(lr[-1.0], lr[1.0]) and np.all(lr[1.0] > 0)
+    r_lr = _loop(d2_lr_scale=6.0)[0].build(seed=1).compiled.rules
+    assert np.allclose(r_lr.lr_dt[r_lr.rec_sign == 1.0], lr[1.0])
+    assert np.allclose(r_lr.lr_dt[r_lr.rec_sign == -1.0], 6.0 * lr[-1.0])
     net2, _ = _loop(d2_antagonist=10.0)
     r2 = net2.build(seed=1).compiled.rules
     assert np.allclose(r2.rec_ec50[r2.rec_sign == -1.0], 10.0 * tonic)  # 1.0 x tonic x dose ratio 10

@@ -30,7 +30,9 @@ agonist binding to D2 receptors in high- and low-affinity states is; Sibley, De 
 1982, J Biol Chem 257:6351) mostly to dips (Richfield et al. 1989; Dreyer et al. 2010). The
 corticostriatal synapses learn by :class:`~dopaspike.core.models.DaStdp` through their receptor:
 D1 synapses potentiate after a burst and depress after a dip; D2 synapses the opposite (Shen et
-al. 2008, Science 321:848). Dopamine also raises D1 and lowers D2 excitability
+al. 2008, Science 321:848). ``d2_lr_scale`` gives the D2 (NoGo) synapses their own learning rate,
+as the Go and NoGo actors of OpAL have (Collins & Frank 2014, Psychol Rev 121:337). Dopamine
+also raises D1 and lowers D2 excitability
 (:class:`~dopaspike.core.models.DaExcitability`). The plasticity reference of both receptors is
 the occupancy at the individual's own tonic concentration (the level its synapses have adapted
 to), so only phasic bursts and dips teach, as in Frank (2005), where Go and NoGo learning compare
@@ -95,6 +97,9 @@ class BasalGangliaConfig(BaseModel):
     ctx_msn_soft_bounds: bool = Field(False, description="multiplicative weight bounds of cortex -> MSN synapses "
                                                          "(van Rossum, Bi & Turrigiano 2000): each weight settles where "
                                                          "potentiation and depression balance")
+    d2_lr_scale: float = Field(1.0, ge=0, le=100,
+                               description="learning rate of cortex -> D2 synapses / ctx_msn_lr_per_ms (separate Go and NoGo "
+                                           "learning rates, as in OpAL; Collins & Frank 2014)")
     d1_ec50_x_tonic: float = Field(3.0, gt=0, le=1e4, description="D1 half-occupancy concentration / tonic (low affinity)")
     d2_ec50_x_tonic: float = Field(1.0, gt=0, le=1e4, description="D2 half-occupancy concentration / tonic (high affinity)")
     d2_hill: float = Field(0.5, ge=0.1, le=10,
@@ -223,7 +228,7 @@ def add_basal_ganglia(net: Network, config: BasalGangliaConfig, critic_config: P
                 a_minus=cfg.ctx_msn_a_minus, soft_bounds=cfg.ctx_msn_soft_bounds,
                 da_reference=critic_cfg.da_reference if cfg.plasticity_reference == "own_tonic" else tonic)
     d1_rule = DaStdp(receptor=d1_rec, **rule)
-    d2_rule = DaStdp(receptor=d2_rec, **rule)
+    d2_rule = DaStdp(receptor=d2_rec, **(rule | {"lr_per_ms": cfg.ctx_msn_lr_per_ms * cfg.d2_lr_scale}))
     w0 = min(cfg.ctx_msn_w_init, cfg.ctx_msn_w_max)
     n, g = cfg.n_msn, cfg.n_gp
     for c, option in enumerate(options):
