@@ -14,7 +14,7 @@ from dopaspike.analysis import fixed_points as fp
 from dopaspike.core import rng
 from dopaspike.core.errors import ConfigError
 from dopaspike.experiments import get
-from dopaspike.experiments.two_afc import TwoAFCExperimentConfig, _sequence
+from dopaspike.experiments.two_afc import TwoAFCExperimentConfig, _association, _sequence
 from dopaspike.models.two_afc_rate import RateCohort, RateLearnerConfig
 from dopaspike.tasks import TwoAFC
 
@@ -65,10 +65,11 @@ def _cohort(n=3, **kw) -> RateCohort:
     return RateCohort.create(RateLearnerConfig(**kw), [rng.stream(5, f"i{k}") for k in range(n)])
 
 
-@pytest.mark.parametrize("depth", ["deep", "shallow"])
-def test_mean_field_is_the_expected_update(depth):
+@pytest.mark.parametrize("kw", [{"depth": "deep"}, {"depth": "shallow"},
+                                {"depth": "deep", "lateral_hidden": True, "hidden_activation": "linear"}])
+def test_mean_field_is_the_expected_update(kw):
     """``mean_field`` against the exact expectation of ``learn`` over stimuli, choices and rewards."""
-    coh = _cohort(depth=depth, output_weight_sd=0.5, bias_sd=0.5)
+    coh = _cohort(**kw, output_weight_sd=0.5, bias_sd=0.5)
     expected = np.zeros((coh.n, coh.params(0).size))
     for s in LEVELS:
         sv = np.full(coh.n, s)
@@ -103,6 +104,55 @@ def test_each_subpopulation_teaches_only_its_stimulus_weights():
     after = c.subset_weights()
     assert not np.allclose(after["left"][:2], before["left"][:2] * decay)
     assert not np.allclose(after["right"][2], before["right"][2] * decay)
+
+
+def test_lateral_hidden_units_keep_one_grating_each():
+    """With ``lateral_hidden`` the absent stimulus-to-hidden connections start at 0, stay 0 through
+    learning (rewards and stimulation), and are not parameters of the fixed-point analysis."""
+    coh = _cohort(n=4, lateral_hidden=True, hidden_activation="linear")
+    half = coh.config.n_hidden // 2
+    absent = np.zeros(coh.W.shape[1:], bool)
+    absent[:half, 1] = absent[half:, 0] = True
+    gen = np.random.default_rng(0)
+    for _ in range(50):
+        s = gen.choice(LEVELS, 4)
+        coh.learn(s, gen.integers(0, 2, 4), gen.integers(0, 2, 4).astype(float), opto=gen.random((4, 2)))
+    assert np.all(coh.W[:, absent] == 0.0) and np.all(coh.W[:, ~absent] != 0.0)
+    assert coh.params(0).size == 2 * coh.config.n_hidden + 1
+    c = coh.copy()
+    c.set_params(1, coh.params(2))
+    assert np.array_equal(c.W[1], coh.W[2]) and np.all(c.W[1][absent] == 0.0)
+    with pytest.raises(ValueError, match="n_hidden"):
+        RateLearnerConfig(lateral_hidden=True, n_hidden=1)
+
+
+def test_a_silent_pathway_is_the_unstable_manifold_of_a_saddle():
+    """Deep linear network with lateral hidden units: the states in which one grating's pathway is
+    silent (its first-layer and read-out weights 0) are invariant, and the fixed point among them is a
+    saddle whose unstable directions lie in that pathway: learning that side is an escape from a
+    saddle (Saxe, McClelland & Ganguli 2014), as Liebana et al. (2025) explain the one-sided plateaus."""
+    one = RateCohort.create(RateLearnerConfig(lateral_hidden=True, hidden_activation="linear", input_weight=0.1,
+                                              weight_decay=0.01), [rng.stream(0, "i0")])
+    half, n_h = one.config.n_hidden // 2, one.config.n_hidden
+    weak = int(np.argmin(one.gains[0]))
+    silent = np.zeros(2 * n_h + 1, bool)  # params: W (one per unit), v, b
+    side = slice(0, half) if weak == 0 else slice(half, n_h)
+    silent[side] = True
+    silent[n_h:][side] = True
+    start = np.where(silent, 0.0, 1.5)
+    start[n_h:2 * n_h][~silent[n_h:2 * n_h]] *= -1.0 if weak == 1 else 1.0  # read-out sign: left learned, v < 0
+    start[-1] = 0.0
+    assert np.all(fp.velocity(one, start, LEVELS)[silent] == 0.0)  # invariant
+    points = fp.find_fixed_points(one, start, LEVELS)
+    assert len(points) == 1
+    f = points[0]
+    assert f.kind == "saddle" and np.all(f.theta[silent] == 0.0)
+    learned = _association(one, f.theta)[1 - weak]
+    assert learned > 1.0
+    eigval, eigvec = np.linalg.eig(fp.jacobian(one, f.theta, LEVELS))
+    unstable = eigvec[:, eigval.real > fp.EIG_TOL]
+    assert unstable.shape[1] >= 1
+    assert np.all(np.linalg.norm(unstable[silent], axis=0) / np.linalg.norm(unstable, axis=0) > 0.99)
 
 
 def test_uniform_teaching_has_unit_gains_and_heterogeneous_differs_by_side():

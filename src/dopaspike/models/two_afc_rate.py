@@ -27,6 +27,11 @@ This module holds a vectorised cohort of such learners (one row per individual):
   individual's two gains ``g_left, g_right`` from a log-normal distribution (``gain_sd``);
   ``"uniform"`` gives every subpopulation of every individual gain 1 (one, homogeneous teaching
   signal);
+* ``lateral_hidden``: each hidden unit receives one grating only (the first half of the units the
+  left, the rest the right), and the absent connections stay absent; with ``hidden_activation =
+  "linear"`` each side's association is the product of its own two layers of weights, the deep
+  linear network of Saxe et al. (2014), in which a silent pathway (all its weights 0) is a saddle's
+  unstable direction;
 * ``depth = "shallow"``: no hidden layer, ``P(right) = sigmoid(b + A_right x_right - A_left
   x_left)`` with the same teaching signals (the control without saddles);
 * optogenetics: ``opto(side, amount)`` adds ``amount * (a - p)`` to that side's subpopulation alone
@@ -44,7 +49,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special
 
 
@@ -64,6 +69,14 @@ class RateParameters(BaseModel):
     bias_learning_rate: float = Field(0.001, ge=0, le=10, description="learning rate of the side bias, per trial")
     value_rate: float = Field(0.05, gt=0, le=1, description="rate at which the expected reward V tracks the reward")
     weight_decay: float = Field(1e-3, ge=0, le=1, description="decay of every weight, per unit learning rate")
+    lateral_hidden: bool = Field(False, description="each hidden unit receives one grating only (half of them each side)")
+    hidden_activation: Literal["relu", "linear"] = Field("relu", description="the hidden units' transfer function")
+
+    @model_validator(mode="after")
+    def _lateral_needs_two_units(self):
+        if self.lateral_hidden and self.n_hidden < 2:
+            raise ValueError(f"n_hidden={self.n_hidden}: lateral_hidden needs n_hidden >= 2 (half of the units per side)")
+        return self
 
 
 class RateLearnerConfig(RateParameters):
@@ -72,6 +85,17 @@ class RateLearnerConfig(RateParameters):
     depth: Literal["deep", "shallow"] = Field("deep", description="deep: a hidden layer; shallow: stimulus-to-choice weights")
     teaching: Literal["heterogeneous", "uniform"] = Field(
         "heterogeneous", description="heterogeneous: each side's dopamine gain drawn per individual; uniform: all gains 1")
+
+
+def input_mask(config: RateParameters) -> np.ndarray:
+    """(n_hidden, 2) 1 where a stimulus-to-hidden connection exists: everywhere, or with
+    ``lateral_hidden`` the left grating onto the first half of the units and the right onto the rest."""
+    m = np.ones((config.n_hidden, 2))
+    if config.lateral_hidden:
+        half = config.n_hidden // 2
+        m[:half, 1] = 0.0
+        m[half:, 0] = 0.0
+    return m
 
 
 @dataclass
@@ -99,6 +123,8 @@ class RateCohort:
             gl = np.exp(g.normal(0.0, c.gain_sd, 2))
             gains.append(gl if c.teaching == "heterogeneous" else np.ones(2))
         n = len(rngs)
+        if c.lateral_hidden:
+            W = [w * input_mask(c) for w in W]
         return cls(c, np.array(W).reshape(n, c.n_hidden, 2), np.array(v).reshape(n, c.n_hidden), np.array(A).reshape(n, 2),
                    np.array(b, float), np.full(n, 0.5), np.array(gains).reshape(n, 2))
 
@@ -116,8 +142,11 @@ class RateCohort:
         x = self.inputs(signed_contrast)
         if self.config.depth == "shallow":
             return self.b + self.A[:, 1] * x[:, 1] - self.A[:, 0] * x[:, 0]
-        h = np.maximum(np.einsum("nhk,nk->nh", self.W, x), 0.0)
+        h = self._activation(np.einsum("nhk,nk->nh", self.W, x))
         return self.b + np.einsum("nh,nh->n", self.v, h)
+
+    def _activation(self, pre: np.ndarray) -> np.ndarray:
+        return pre if self.config.hidden_activation == "linear" else np.maximum(pre, 0.0)
 
     def p_right(self, signed_contrast: np.ndarray) -> np.ndarray:
         return special.expit(self.logit(signed_contrast))
@@ -170,9 +199,11 @@ class RateCohort:
             dA = teach * x * np.array([-1.0, 1.0])  # d logit / d A = (-x_left, +x_right)
         else:
             pre = np.einsum("nhk,nk->nh", self.W, x)
-            back = self.v * (pre > 0)  # d logit / d pre-activation
+            back = self.v if self.config.hidden_activation == "linear" else self.v * (pre > 0)  # d logit / d pre
             dW = back[:, :, None] * (teach * x)[:, None, :]
-            dv = total[:, None] * np.maximum(pre, 0.0)
+            if self.config.lateral_hidden:
+                dW = dW * input_mask(self.config)
+            dv = total[:, None] * self._activation(pre)
         return dW, dv, dA, total
 
     def association(self) -> np.ndarray:
@@ -197,7 +228,11 @@ class RateCohort:
         """Individual ``k``'s learned parameters as one vector (W, v, b; shallow: A, b)."""
         if self.config.depth == "shallow":
             return np.concatenate([self.A[k], [self.b[k]]])
-        return np.concatenate([self.W[k].ravel(), self.v[k], [self.b[k]]])
+        return np.concatenate([self.W[k][self._wmask()], self.v[k], [self.b[k]]])
+
+    def _wmask(self) -> np.ndarray:
+        """Which stimulus-to-hidden weights exist (all, unless ``lateral_hidden``)."""
+        return input_mask(self.config) > 0
 
     def set_params(self, k: int, theta: np.ndarray) -> None:
         """Set individual ``k``'s learned parameters from a vector laid out as :meth:`params`."""
@@ -205,8 +240,9 @@ class RateCohort:
         if self.config.depth == "shallow":
             self.A[k], self.b[k] = theta[:2], theta[2]
             return
-        nw = self.W[k].size
-        self.W[k] = theta[:nw].reshape(self.W[k].shape)
+        m = self._wmask()
+        nw = int(m.sum())
+        self.W[k][m] = theta[:nw]
         self.v[k] = theta[nw:nw + self.v.shape[1]]
         self.b[k] = theta[-1]
 
@@ -238,4 +274,4 @@ class RateCohort:
         db = c.bias_learning_rate * (db / m - lam * self.b)
         if c.depth == "shallow":
             return np.concatenate([dA, db[:, None]], axis=1)
-        return np.concatenate([dW.reshape(self.n, -1), dv, db[:, None]], axis=1)
+        return np.concatenate([dW[:, self._wmask()], dv, db[:, None]], axis=1)
