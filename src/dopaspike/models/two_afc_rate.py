@@ -123,9 +123,8 @@ class RateCohort:
             gl = np.exp(g.normal(0.0, c.gain_sd, 2))
             gains.append(gl if c.teaching == "heterogeneous" else np.ones(2))
         n = len(rngs)
-        if c.lateral_hidden:
-            W = [w * input_mask(c) for w in W]
-        return cls(c, np.array(W).reshape(n, c.n_hidden, 2), np.array(v).reshape(n, c.n_hidden), np.array(A).reshape(n, 2),
+        W = np.array(W).reshape(n, c.n_hidden, 2) * input_mask(c)  # all ones unless lateral_hidden
+        return cls(c, W, np.array(v).reshape(n, c.n_hidden), np.array(A).reshape(n, 2),
                    np.array(b, float), np.full(n, 0.5), np.array(gains).reshape(n, 2))
 
     @property
