@@ -14,7 +14,7 @@ from dopaspike.analysis import fixed_points as fp
 from dopaspike.core import rng
 from dopaspike.core.errors import ConfigError
 from dopaspike.experiments import get
-from dopaspike.experiments.two_afc import TwoAFCExperimentConfig, _association, _sequence
+from dopaspike.experiments.two_afc import TwoAFCExperimentConfig, _sequence
 from dopaspike.models.two_afc_rate import RateCohort, RateLearnerConfig
 from dopaspike.tasks import TwoAFC
 
@@ -147,7 +147,9 @@ def test_a_silent_pathway_is_the_unstable_manifold_of_a_saddle():
     assert len(points) == 1
     f = points[0]
     assert f.kind == "saddle" and np.all(f.theta[silent] == 0.0)
-    learned = _association(one, f.theta)[1 - weak]
+    at = one.copy()
+    at.set_params(0, f.theta)
+    learned = at.association()[0, 1 - weak]
     assert learned > 1.0
     eigval, eigvec = np.linalg.eig(fp.jacobian(one, f.theta, LEVELS))
     unstable = eigvec[:, eigval.real > fp.EIG_TOL]
