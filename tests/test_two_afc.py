@@ -227,12 +227,22 @@ def test_experiment_chunking_does_not_change_the_result():
 
 @pytest.mark.parametrize("bad, field", [({"probe_session": 9, "n_sessions": 4}, "probe_session"),
                                         ({"conditions": ("deep",)}, "conditions"), ({"gain_sd": -1}, "gain_sd"),
-                                        ({"contrasts": (0.5, 0.5)}, "contrasts")])
+                                        ({"contrasts": (0.5, 0.5)}, "contrasts"),
+                                        # a field the chosen model does not read would be ignored silently
+                                        ({"model": "spiking", "conditions": ("heterogeneous",), "lateral_hidden": True},
+                                         "lateral_hidden"),
+                                        ({"model": "rate", "n_da": 10}, "n_da")])
 def test_experiment_rejects_bad_config(bad, field):
     from pydantic import ValidationError
 
     with pytest.raises((ValidationError, ConfigError), match=field):
         TwoAFCExperimentConfig(**bad)
+
+
+def test_each_model_accepts_the_fields_it_reads():
+    # gain_sd draws the spiking individuals' gains too; a field left at its default is never refused
+    TwoAFCExperimentConfig(model="spiking", conditions=("heterogeneous",), gain_sd=0.5, n_hidden=8)
+    TwoAFCExperimentConfig(model="rate", n_da=TwoAFCExperimentConfig.model_fields["n_da"].default)
 
 
 def test_sequence_collapses_phases():

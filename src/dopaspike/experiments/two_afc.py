@@ -76,6 +76,8 @@ MOST = 0.5
 
 #: Fields of the spiking network (documented on its page, docs/circuits/two-afc-network.md).
 NETWORK_FIELDS = tuple(TwoAFCNetworkConfig.model_fields)
+#: Fields of the rate learners that the spiking network does not read (it draws its gains with ``gain_sd`` too).
+RATE_ONLY_FIELDS = tuple(f for f in RateParameters.model_fields if f != "gain_sd")
 
 
 class TwoAFCExperimentConfig(RateParameters, TwoAFCNetworkConfig, ExperimentConfig):
@@ -102,6 +104,14 @@ class TwoAFCExperimentConfig(RateParameters, TwoAFCNetworkConfig, ExperimentConf
     def _consistent(self):
         if self.model == "spiking" and "shallow" in self.conditions:
             raise ValueError("conditions: the spiking network has no shallow variant; use heterogeneous and/or uniform")
+        # a field of the other model would be silently ignored: refuse it, naming the field
+        unused = RATE_ONLY_FIELDS if self.model == "spiking" else NETWORK_FIELDS
+        for name in unused:
+            if name in self.model_fields_set and getattr(self, name) != type(self).model_fields[name].default:
+                other = "rate" if self.model == "spiking" else "spiking"
+                raise ValueError(f"{name}={getattr(self, name)!r} is a field of the {other} model, which model="
+                                 f"{self.model!r} does not use: leave it at its default "
+                                 f"({type(self).model_fields[name].default!r}) or set model={other}")
         TwoAFCConfig(contrasts=self.contrasts, zero_contrast=self.zero_contrast, n_sessions=self.n_sessions,
                      trials_per_session=self.trials_per_session)  # the task's own checks
         if self.probe_session > self.n_sessions:
