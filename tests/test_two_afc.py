@@ -214,6 +214,24 @@ def test_experiment_same_seed_same_result_and_checks():
     pickle.loads(pickle.dumps(exp.start(cfg, 0)))  # a session can be checkpointed
 
 
+def _fixed_point_row(distance: float, speed_plateau: float = 0.01, speed_other: float = 0.02) -> dict:
+    return {"fixed_points": [{"kind": "saddle"}], "median_speed_one_sided": speed_plateau,
+            "median_speed_other": speed_other, "median_distance_one_sided": distance}
+
+
+@pytest.mark.parametrize("distances, passed", [((0.1, 0.2, 0.9), True), ((0.1, 0.9, 0.9), False),
+                                               ((0.24, 0.26, 0.3), False)])
+def test_plateau_check_needs_the_trajectory_near_a_fixed_point(distances, passed):
+    # slower on every plateau, a saddle each: only the distance decides
+    from dopaspike.experiments.base import Results
+    from dopaspike.experiments.two_afc import NEAR_RELATIVE_DISTANCE, checks
+
+    assert NEAR_RELATIVE_DISTANCE == 0.25
+    metrics = {"fixed_points": {"individuals": [_fixed_point_row(d) for d in distances]}}
+    check = checks(Results(metrics=metrics, data={}, config=TwoAFCExperimentConfig(), seed=0))["plateaus_near_fixed_points"]
+    assert check.passed is passed
+
+
 def test_experiment_chunking_does_not_change_the_result():
     exp = get("two-afc")
     cfg = TwoAFCExperimentConfig(**{**SMALL, "conditions": ("heterogeneous",), "fixed_point_individuals": 0})
