@@ -110,12 +110,12 @@ class TwoAFCExperimentConfig(RateParameters, TwoAFCNetworkConfig, ExperimentConf
             raise ValueError("conditions: the spiking network has no shallow variant; use heterogeneous and/or uniform")
         # a field of the other model would be silently ignored: refuse it, naming the field
         unused = RATE_ONLY_FIELDS if self.model == "spiking" else NETWORK_FIELDS
-        for name in unused:
-            if name in self.model_fields_set and getattr(self, name) != type(self).model_fields[name].default:
-                other = "rate" if self.model == "spiking" else "spiking"
-                raise ValueError(f"{name}={getattr(self, name)!r} is a field of the {other} model, which model="
-                                 f"{self.model!r} does not use: leave it at its default "
-                                 f"({type(self).model_fields[name].default!r}) or set model={other}")
+        other = "rate" if self.model == "spiking" else "spiking"
+        for name in (n for n in unused if n in self.model_fields_set):  # in field order: the same message every run
+            value, default = getattr(self, name), type(self).model_fields[name].default
+            if value != default:
+                raise ValueError(f"{name}={value!r} is a field of the {other} model, which model={self.model!r} does not "
+                                 f"use: leave it at its default ({default!r}) or set model={other}")
         TwoAFCConfig(contrasts=self.contrasts, zero_contrast=self.zero_contrast, n_sessions=self.n_sessions,
                      trials_per_session=self.trials_per_session)  # the task's own checks
         if self.probe_session > self.n_sessions:
