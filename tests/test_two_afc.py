@@ -66,7 +66,10 @@ def _cohort(n=3, **kw) -> RateCohort:
 
 
 @pytest.mark.parametrize("kw", [{"depth": "deep"}, {"depth": "shallow"},
-                                {"depth": "deep", "lateral_hidden": True, "hidden_activation": "linear"}])
+                                {"depth": "deep", "lateral_hidden": True, "hidden_activation": "linear"},
+                                {"depth": "deep", "teaching_rule": "value"}, {"depth": "shallow", "teaching_rule": "value"},
+                                {"depth": "deep", "lateral_hidden": True, "hidden_activation": "linear",
+                                 "teaching_rule": "value", "value_logit": 2.0}])
 def test_mean_field_is_the_expected_update(kw):
     """``mean_field`` against the exact expectation of ``learn`` over stimuli, choices and rewards."""
     coh = _cohort(**kw, output_weight_sd=0.5, bias_sd=0.5)
@@ -155,6 +158,42 @@ def test_a_silent_pathway_is_the_unstable_manifold_of_a_saddle():
     unstable = eigvec[:, eigval.real > fp.EIG_TOL]
     assert unstable.shape[1] >= 1
     assert np.all(np.linalg.norm(unstable[silent], axis=0) / np.linalg.norm(unstable, axis=0) > 0.99)
+
+
+def test_value_rule_teaches_with_the_networks_own_prediction():
+    """Value rule: the dopamine is ``r - Q(a)``, Q read from the choice logit. A choice the network
+    favours with logit ``value_logit`` is predicted to pay 1: its reward teaches nothing (only the
+    decay acts), its omission is a full dip (-1); the same reward of a choice it does not favour
+    (logit 0, Q = 1/2) is a burst of 1/2."""
+    T = 2.5
+    coh = _cohort(n=2, depth="shallow", teaching_rule="value", value_logit=T, weight_decay=0.0)
+    coh.A[:] = 0.0
+    coh.b[:] = 0.0
+    coh.A[0, 1] = T / coh.config.contrast_gain  # individual 0: logit T for a right grating of contrast 1
+    s, right = np.ones(2), np.ones(2)
+    assert coh.predicted_reward(s, right) == pytest.approx([1.0, 0.5])
+    assert coh.predicted_reward(s, 1 - right) == pytest.approx([0.0, 0.5])
+    c = coh.copy()
+    assert c.learn(s, right, np.ones(2)) == pytest.approx([0.0, 0.5])
+    assert np.array_equal(c.A[0], coh.A[0]) and c.A[1, 1] > 0.0  # no error, no change; a burst strengthens
+    assert coh.copy().learn(s, right, np.zeros(2))[0] == pytest.approx(-1.0)
+
+
+def test_value_rule_has_a_finite_expert_fixed_point_without_weight_decay():
+    """The policy rule's expert state is finite only through the weight decay (its teaching
+    ``p (1 - p)`` vanishes only as the logit diverges). The value rule regresses the logit on
+    ``value_logit * sign(c)``, so with no decay the shallow learner's expert state is the
+    least-squares fit, computed here by hand: with one teaching gain for both sides the bias is 0
+    and each side's slope fitting ``T`` at its inputs ``x`` is ``T * sum(x) / sum(x^2)``."""
+    one = _cohort(n=1, depth="shallow", teaching="uniform", teaching_rule="value", weight_decay=0.0)
+    T = one.config.value_logit
+    points = fp.find_fixed_points(one, np.array([[0.1, 0.2, 0.3], [5.0, 1.0, -1.0]]), LEVELS)
+    assert len(points) == 1
+    f = points[0]
+    x = one.config.contrast_gain * np.array([0.25, 0.5])
+    slope = T * x.sum() / (x ** 2).sum()
+    assert f.theta == pytest.approx([slope, slope, 0.0], rel=1e-6, abs=1e-9)
+    assert f.kind == "stable" and f.label == "both"
 
 
 def test_uniform_teaching_has_unit_gains_and_heterogeneous_differs_by_side():
@@ -246,6 +285,9 @@ def test_experiment_chunking_does_not_change_the_result():
 @pytest.mark.parametrize("bad, field", [({"probe_session": 9, "n_sessions": 4}, "probe_session"),
                                         ({"conditions": ("deep",)}, "conditions"), ({"gain_sd": -1}, "gain_sd"),
                                         ({"contrasts": (0.5, 0.5)}, "contrasts"),
+                                        ({"teaching_rule": "td"}, "teaching_rule"), ({"value_logit": 0}, "value_logit"),
+                                        ({"model": "spiking", "conditions": ("heterogeneous",), "teaching_rule": "value"},
+                                         "teaching_rule"),
                                         # a field the chosen model does not read would be ignored silently
                                         ({"model": "spiking", "conditions": ("heterogeneous",), "lateral_hidden": True},
                                          "lateral_hidden"),

@@ -27,6 +27,15 @@ This module holds a vectorised cohort of such learners (one row per individual):
   individual's two gains ``g_left, g_right`` from a log-normal distribution (``gain_sd``);
   ``"uniform"`` gives every subpopulation of every individual gain 1 (one, homogeneous teaching
   signal);
+* ``teaching_rule = "value"`` replaces ``r - V`` by the network's own prediction error: the
+  reward predicted for the choice made, ``Q(a) = 1/2 + s_a z / (2 value_logit)`` (``z`` the choice
+  logit, ``s_a`` +1 for right and -1 for left), read from the same associations that choose, so
+  the dopamine is ``g_s (r - Q(a))``, and the weights move along ``s_a`` times the logit's gradient
+  (the gradient of ``Q(a)``, up to the constant ``2 value_logit``): a stimulus-based prediction
+  error, as dorsolateral-striatum dopamine behaved in Liebana et al. (2025), learned by the delta
+  rule (Rescorla & Wagner 1972). In expectation it regresses the logit on ``value_logit *
+  sign(c)`` whatever the choices, so the learned state is finite without weight decay, where the
+  policy rule's teaching ``p (1 - p)`` fades only as the logit diverges;
 * ``lateral_hidden``: each hidden unit receives one grating only (the first half of the units the
   left, the rest the right), and the absent connections stay absent; with ``hidden_activation =
   "linear"`` each side's association is the product of its own two layers of weights, the deep
@@ -71,6 +80,9 @@ class RateParameters(BaseModel):
     weight_decay: float = Field(1e-3, ge=0, le=1, description="decay of every weight, per unit learning rate")
     lateral_hidden: bool = Field(False, description="each hidden unit receives one grating only (half of them each side)")
     hidden_activation: Literal["relu", "linear"] = Field("relu", description="the hidden units' transfer function")
+    teaching_rule: Literal["policy", "value"] = Field(
+        "policy", description="policy: (r - V)(a - p), V a running mean; value: r - Q(a), Q the network's own prediction")
+    value_logit: float = Field(3.0, gt=0, le=20, description="value rule: the choice logit at which Q(correct) = 1")
 
     @model_validator(mode="after")
     def _lateral_needs_two_units(self):
@@ -150,6 +162,13 @@ class RateCohort:
     def p_right(self, signed_contrast: np.ndarray) -> np.ndarray:
         return special.expit(self.logit(signed_contrast))
 
+    def predicted_reward(self, signed_contrast: np.ndarray, choice_right: np.ndarray) -> np.ndarray:
+        """Value rule: the reward the network predicts for the choice made, ``Q(a) = 1/2 + s_a z / (2
+        value_logit)`` (``z`` the choice logit, ``s_a`` +1 for right, -1 for left): 1 for a choice
+        the network favours with logit ``value_logit``."""
+        s_a = 2.0 * np.asarray(choice_right, float) - 1.0
+        return 0.5 + s_a * self.logit(signed_contrast) / (2.0 * self.config.value_logit)
+
     def teaching_gain(self, signed_contrast: np.ndarray) -> np.ndarray:
         """(n, 2) how much of the trial's teaching signal each subpopulation carries: the shown
         side's gain on that side, both gains halved on zero-contrast trials."""
@@ -171,13 +190,18 @@ class RateCohort:
         x = self.inputs(signed_contrast)
         a = np.asarray(choice_right, float)
         p = self.p_right(signed_contrast)
-        rpe = np.asarray(reward, float) - self.V
+        r = np.asarray(reward, float)
+        if c.teaching_rule == "value":
+            rpe = r - self.predicted_reward(signed_contrast, a)
+        else:
+            rpe = r - self.V
         if from_reward:
-            self.V += c.value_rate * rpe
+            self.V += c.value_rate * (r - self.V)
         da = self.teaching_gain(signed_contrast) * (rpe if from_reward else np.zeros_like(rpe))[:, None]
         if opto is not None:
             da = da + np.asarray(opto, float)
-        score = (a - p)[:, None]  # d log P(choice) / d logit
+        # policy: d log P(choice) / d logit; value: d Q(choice) / d logit, times 2 value_logit
+        score = ((a - p) if c.teaching_rule == "policy" else 2.0 * a - 1.0)[:, None]
         dW, dv, dA, db = self.increments(x, da * score)
         lr, lam = c.learning_rate, c.weight_decay
         self.W += lr * (dW - lam * self.W)
@@ -256,15 +280,19 @@ class RateCohort:
 
         For a trial of signed contrast ``c != 0`` the expected teaching signal ``E[(r - V)(a - p)]`` is
         ``sign(c) p (1 - p)`` whatever ``V`` (E[a - p] = 0), and 0 on zero-contrast trials (reward
-        independent of the choice); the expected change is that times the gradient, averaged over
-        ``levels``, minus the weight decay."""
+        independent of the choice); under the value rule ``E[(r - Q(a)) s_a]`` is ``(value_logit
+        sign(c) - z) / (2 value_logit)`` on every trial, zero-contrast ones included. The expected
+        change is that times the gradient, averaged over ``levels``, minus the weight decay."""
         c = self.config
         levels = np.asarray(levels, float)
         dW, dv, dA, db = np.zeros_like(self.W), np.zeros_like(self.v), np.zeros_like(self.A), np.zeros_like(self.b)
         for s in levels:
             sv = np.full(self.n, s)
-            p = self.p_right(sv)
-            signal = np.sign(s) * p * (1.0 - p)
+            if c.teaching_rule == "value":  # E[(r - Q(a)) s_a] = (value_logit sign(c) - z) / (2 value_logit), whatever p
+                signal = (c.value_logit * np.sign(s) - self.logit(sv)) / (2.0 * c.value_logit)
+            else:
+                p = self.p_right(sv)
+                signal = np.sign(s) * p * (1.0 - p)
             inc = self.increments(self.inputs(sv), self.teaching_gain(sv) * signal[:, None])
             dW, dv, dA, db = dW + inc[0], dv + inc[1], dA + inc[2], db + inc[3]
         m = levels.size
