@@ -45,7 +45,8 @@ This module holds a vectorised cohort of such learners (one row per individual):
   x_left)`` with the same teaching signals (the control without saddles);
 * optogenetics: ``opto(side, amount)`` adds ``amount * (a - p)`` to that side's subpopulation alone
   at the time of the choice (stimulating dopamine neurons at choice reinforces the choice made,
-  Liebana et al. 2025), whatever the reward.
+  Liebana et al. 2025), whatever the reward (value rule: ``amount * s_a``, the same extra
+  dopamine times that rule's factor).
 
 Every update is ``lr * (teaching * gradient of the choice logit - weight_decay * weight)``; the
 weight decay keeps the expert state a finite fixed point of the mean-field dynamics
