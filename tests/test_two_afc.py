@@ -88,8 +88,9 @@ def test_mean_field_is_the_expected_update(kw):
     assert np.allclose(coh.mean_field(LEVELS), expected, rtol=1e-9, atol=1e-12)
 
 
-def test_each_subpopulation_teaches_only_its_stimulus_weights():
-    coh = _cohort(n=4)
+@pytest.mark.parametrize("rule", ["policy", "value"])
+def test_each_subpopulation_teaches_only_its_stimulus_weights(rule):
+    coh = _cohort(n=4, teaching_rule=rule)
     before = coh.subset_weights()
     c = coh.copy()
     opto = np.zeros((4, 2))
