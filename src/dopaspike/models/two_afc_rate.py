@@ -48,8 +48,8 @@ This module holds a vectorised cohort of such learners (one row per individual):
   Liebana et al. 2025), whatever the reward (value rule: ``amount * s_a``, the same extra
   dopamine times that rule's factor).
 
-Every update is ``lr * (teaching * gradient of the choice logit - weight_decay * weight)``; the
-weight decay keeps the expert state a finite fixed point of the mean-field dynamics
+Every update is ``lr * (teaching * gradient of the choice logit - weight_decay * weight)``; under
+the policy rule the weight decay keeps the expert state a finite fixed point of the mean-field dynamics
 (:mod:`dopaspike.analysis.fixed_points`).
 """
 
@@ -167,8 +167,11 @@ class RateCohort:
         """Value rule: the reward the network predicts for the choice made, ``Q(a) = 1/2 + s_a z / (2
         value_logit)`` (``z`` the choice logit, ``s_a`` +1 for right, -1 for left): 1 for a choice
         the network favours with logit ``value_logit``."""
-        s_a = 2.0 * np.asarray(choice_right, float) - 1.0
-        return 0.5 + s_a * self.logit(signed_contrast) / (2.0 * self.config.value_logit)
+        return self._q(self.logit(signed_contrast), np.asarray(choice_right, float))
+
+    def _q(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """``Q(a)`` from the logit ``z`` and the choice ``a`` (1 = right)."""
+        return 0.5 + (2.0 * a - 1.0) * z / (2.0 * self.config.value_logit)
 
     def teaching_gain(self, signed_contrast: np.ndarray) -> np.ndarray:
         """(n, 2) how much of the trial's teaching signal each subpopulation carries: the shown
@@ -190,10 +193,11 @@ class RateCohort:
         c = self.config
         x = self.inputs(signed_contrast)
         a = np.asarray(choice_right, float)
-        p = self.p_right(signed_contrast)
+        z = self.logit(signed_contrast)  # once: both the policy and the value rule read it
+        p = special.expit(z)
         r = np.asarray(reward, float)
         if c.teaching_rule == "value":
-            rpe = r - self.predicted_reward(signed_contrast, a)
+            rpe = r - self._q(z, a)
         else:
             rpe = r - self.V
         if from_reward:
