@@ -69,10 +69,15 @@ def _cohort(n=3, **kw) -> RateCohort:
                                 {"depth": "deep", "lateral_hidden": True, "hidden_activation": "linear"},
                                 {"depth": "deep", "teaching_rule": "value"}, {"depth": "shallow", "teaching_rule": "value"},
                                 {"depth": "deep", "lateral_hidden": True, "hidden_activation": "linear",
-                                 "teaching_rule": "value", "value_logit": 2.0}])
+                                 "teaching_rule": "value", "value_logit": 2.0},
+                                {"depth": "deep", "lateral_hidden": True, "hidden_activation": "linear",
+                                 "teaching_rule": "value", "habit_weight": 1.5, "habit_rate": 0.2},
+                                {"depth": "shallow", "habit_weight": 2.0}])
 def test_mean_field_is_the_expected_update(kw):
-    """``mean_field`` against the exact expectation of ``learn`` over stimuli, choices and rewards."""
+    """``mean_field`` against the exact expectation of ``learn`` over stimuli, choices and rewards
+    (with a habit, the choice history is a parameter too, and starts away from 0 here)."""
     coh = _cohort(**kw, output_weight_sd=0.5, bias_sd=0.5)
+    coh.H[:] = [0.4, -0.7, 0.1]
     expected = np.zeros((coh.n, coh.params(0).size))
     for s in LEVELS:
         sv = np.full(coh.n, s)
@@ -178,6 +183,55 @@ def test_value_rule_teaches_with_the_networks_own_prediction():
     assert c.learn(s, right, np.ones(2)) == pytest.approx([0.0, 0.5])
     assert np.array_equal(c.A[0], coh.A[0]) and c.A[1, 1] > 0.0  # no error, no change; a burst strengthens
     assert coh.copy().learn(s, right, np.zeros(2))[0] == pytest.approx(-1.0)
+
+
+def test_habit_adds_the_choice_history_to_the_choice_but_not_to_the_prediction():
+    """With ``habit_weight`` the choice logit is the associations' logit plus ``habit_weight`` times
+    the choice history ``H``, a running mean of the choices (+1 right, -1 left) that moves whatever
+    the outcome (a choice kernel; Miller, Shenhav & Ludvig 2019). The value rule's prediction
+    ``Q(a)`` is read from the associations alone, and the associations' measures ignore the habit."""
+    coh = _cohort(n=2, depth="shallow", teaching_rule="value", habit_weight=2.0, habit_rate=0.1)
+    assert np.all(coh.H == 0.0)
+    s, right = np.array([0.5, -0.25]), np.ones(2)
+    c = coh.copy()
+    for _ in range(30):  # right, whatever the reward
+        c.learn(s, right, np.array([1.0, 0.0]))
+    assert c.H == pytest.approx(np.full(2, 1.0 - 0.9 ** 30))
+    assert c.logit(s) - c.association_logit(s) == pytest.approx(2.0 * c.H)
+    assert c.predicted_reward(s, right) == pytest.approx(c._q(c.association_logit(s), right))
+    no_habit = c.copy()
+    no_habit.H[:] = 0.0
+    assert np.array_equal(c.association(), no_habit.association())
+    assert np.all(c.p_right(s) > no_habit.p_right(s))  # the history of right choices leans the choice right
+    # with habit_weight 0 (the default) the history is kept but changes nothing
+    plain = _cohort(n=2, depth="shallow", teaching_rule="value")
+    plain.learn(s, right, np.ones(2))
+    assert np.all(plain.H > 0.0) and plain.params(0).size == 3
+    assert np.array_equal(plain.logit(s), plain.association_logit(s))
+
+
+def test_habit_puts_the_silent_side_of_a_one_sided_saddle_below_chance():
+    """Deep linear lateral network, value rule, no bias (0 and not learned), left pathway silent.
+    Without a habit the silent side is at chance at the one-sided saddle (nothing moves its
+    choices). With one, the learned side's correct choices lean the choice history toward it, and
+    the silent side's trials go to that side more often than not: below chance, as the mice's
+    unlearned side is during their one-sided phases (Liebana et al. 2025)."""
+    acc = {}
+    for habit in (0.0, 1.5):
+        kw = dict(lateral_hidden=True, hidden_activation="linear", teaching_rule="value", bias_sd=0.0,
+                  bias_learning_rate=0.0, habit_weight=habit)
+        one = RateCohort.create(RateLearnerConfig(**kw), [rng.stream(0, "i0")])
+        n_h, half = one.config.n_hidden, one.config.n_hidden // 2
+        one.W[0, :half, 0] = one.v[0, :half] = 0.0  # the left pathway silent
+        one.W[0, half:, 1], one.v[0, half:] = 1.0, 0.9  # near the right side's fit, away from the origin (a fixed point too)
+        one.H[0] = 0.6  # and near the history that fit gives (from 0 the root finder goes to the origin)
+        start = one.params(0)
+        assert np.all(fp.velocity(one, start, LEVELS)[np.r_[:half, n_h:n_h + half]] == 0.0)  # still invariant
+        points = fp.find_fixed_points(one, start, LEVELS)
+        assert len(points) == 1 and points[0].kind == "saddle"
+        acc[habit] = (points[0].accuracy_left, points[0].accuracy_right)
+    assert acc[0.0][0] == pytest.approx(0.5) and acc[0.0][1] > 0.9
+    assert acc[1.5][0] < 0.4 and acc[1.5][1] > 0.9
 
 
 def test_value_rule_has_a_finite_expert_fixed_point_without_weight_decay():
@@ -287,6 +341,9 @@ def test_experiment_chunking_does_not_change_the_result():
                                         ({"conditions": ("deep",)}, "conditions"), ({"gain_sd": -1}, "gain_sd"),
                                         ({"contrasts": (0.5, 0.5)}, "contrasts"),
                                         ({"teaching_rule": "td"}, "teaching_rule"), ({"value_logit": 0}, "value_logit"),
+                                        ({"habit_weight": -1}, "habit_weight"), ({"habit_rate": 0}, "habit_rate"),
+                                        ({"model": "spiking", "conditions": ("heterogeneous",), "habit_weight": 1.0},
+                                         "habit_weight"),
                                         ({"model": "spiking", "conditions": ("heterogeneous",), "teaching_rule": "value"},
                                          "teaching_rule"),
                                         # a field the chosen model does not read would be ignored silently

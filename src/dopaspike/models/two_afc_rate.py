@@ -41,6 +41,16 @@ This module holds a vectorised cohort of such learners (one row per individual):
   "linear"`` each side's association is the product of its own two layers of weights, the deep
   linear network of Saxe et al. (2014), in which a silent pathway (all its weights 0) is a saddle's
   unstable direction;
+* ``habit_weight``: a choice history ``H``, the running mean of the choices (+1 right, -1 left,
+  tracked at ``habit_rate`` per trial whatever the outcome), adds ``habit_weight * H`` to the
+  choice logit: a habit, or choice kernel, learned from choices and not from reward, beside the
+  associations (Miller, Shenhav & Ludvig 2019, Psychol Rev 126:292, "Habits without values";
+  Wilson & Collins 2019, eLife 8:e49547, model 5). The value rule's ``Q(a)`` and
+  :meth:`RateCohort.association` read the associations alone. While one side is learned its
+  correct choices lean the history toward that side, so the other side's trials go to it more
+  often than not (below chance), as the mice's unlearned side does. Off (0) by default;
+  above about 2 the history sustains a side bias by itself (``H = tanh(habit_weight H / 2)`` has
+  nonzero solutions), in any network;
 * ``depth = "shallow"``: no hidden layer, ``P(right) = sigmoid(b + A_right x_right - A_left
   x_left)`` with the same teaching signals (the control without saddles);
 * optogenetics: ``opto(side, amount)`` adds ``amount * (a - p)`` to that side's subpopulation alone
@@ -84,6 +94,8 @@ class RateParameters(BaseModel):
     teaching_rule: Literal["policy", "value"] = Field(
         "policy", description="policy: (r - V)(a - p), V a running mean; value: r - Q(a), Q the network's own prediction")
     value_logit: float = Field(3.0, gt=0, le=20, description="value rule: the choice logit at which Q(correct) = 1")
+    habit_weight: float = Field(0.0, ge=0, le=20, description="choice logit added per unit of choice history (0: no habit)")
+    habit_rate: float = Field(0.05, gt=0, le=1, description="rate at which the choice history tracks the choices, per trial")
 
     @model_validator(mode="after")
     def _lateral_needs_two_units(self):
@@ -122,6 +134,7 @@ class RateCohort:
     b: np.ndarray  # (n,) side bias (logit of right)
     V: np.ndarray  # (n,) expected reward
     gains: np.ndarray  # (n, 2) dopamine gain of the (left, right) subpopulation
+    H: np.ndarray  # (n,) choice history, a running mean of the choices (+1 right, -1 left)
 
     @classmethod
     def create(cls, config: RateLearnerConfig, rngs: list[np.random.Generator]) -> RateCohort:
@@ -138,7 +151,7 @@ class RateCohort:
         n = len(rngs)
         W = np.array(W).reshape(n, c.n_hidden, 2) * input_mask(c)  # all ones unless lateral_hidden
         return cls(c, W, np.array(v).reshape(n, c.n_hidden), np.array(A).reshape(n, 2),
-                   np.array(b, float), np.full(n, 0.5), np.array(gains).reshape(n, 2))
+                   np.array(b, float), np.full(n, 0.5), np.array(gains).reshape(n, 2), np.zeros(n))
 
     @property
     def n(self) -> int:
@@ -150,7 +163,14 @@ class RateCohort:
         return self.config.contrast_gain * np.stack([np.maximum(-s, 0.0), np.maximum(s, 0.0)], axis=-1)
 
     def logit(self, signed_contrast: np.ndarray) -> np.ndarray:
-        """Choice logit (of right) of each individual for its trial's signed contrast."""
+        """Choice logit (of right) of each individual for its trial's signed contrast: the
+        associations' logit (:meth:`association_logit`) plus ``habit_weight`` times the choice history."""
+        z = self.association_logit(signed_contrast)
+        return z + self.config.habit_weight * self.H if self.config.habit_weight else z
+
+    def association_logit(self, signed_contrast: np.ndarray) -> np.ndarray:
+        """The associations' part of the choice logit: the bias and the stimulus pathways, without
+        the habit. The value rule's prediction ``Q(a)`` is read from it."""
         x = self.inputs(signed_contrast)
         if self.config.depth == "shallow":
             return self.b + self.A[:, 1] * x[:, 1] - self.A[:, 0] * x[:, 0]
@@ -167,7 +187,7 @@ class RateCohort:
         """Value rule: the reward the network predicts for the choice made, ``Q(a) = 1/2 + s_a z / (2
         value_logit)`` (``z`` the choice logit, ``s_a`` +1 for right, -1 for left): 1 for a choice
         the network favours with logit ``value_logit``."""
-        return self._q(self.logit(signed_contrast), np.asarray(choice_right, float))
+        return self._q(self.association_logit(signed_contrast), np.asarray(choice_right, float))
 
     def _q(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         """``Q(a)`` from the logit ``z`` and the choice ``a`` (1 = right)."""
@@ -193,8 +213,8 @@ class RateCohort:
         c = self.config
         x = self.inputs(signed_contrast)
         a = np.asarray(choice_right, float)
-        z = self.logit(signed_contrast)  # once: both the policy and the value rule read it
-        p = special.expit(z)
+        z = self.association_logit(signed_contrast)  # once: both the policy and the value rule read it
+        p = special.expit(z + c.habit_weight * self.H if c.habit_weight else z)
         r = np.asarray(reward, float)
         if c.teaching_rule == "value":
             rpe = r - self._q(z, a)
@@ -213,6 +233,7 @@ class RateCohort:
         self.v += lr * (dv - lam * self.v)
         self.A += lr * (dA - lam * self.A)
         self.b += c.bias_learning_rate * (db - lam * self.b)
+        self.H += c.habit_rate * ((2.0 * a - 1.0) - self.H)  # whatever the outcome: a habit, not a value
         return rpe
 
     def increments(self, x: np.ndarray, teach: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -237,7 +258,8 @@ class RateCohort:
     def association(self) -> np.ndarray:
         """(n, 2) each side's association: how much its grating at contrast 1 moves the logit toward the
         correct side, (left, right)."""
-        return np.stack([self.b - self.logit(np.full(self.n, -1.0)), self.logit(np.full(self.n, 1.0)) - self.b], axis=1)
+        left, right = self.association_logit(np.full(self.n, -1.0)), self.association_logit(np.full(self.n, 1.0))
+        return np.stack([self.b - left, right - self.b], axis=1)
 
     def subset_weights(self) -> dict[str, np.ndarray]:
         """The weights each subpopulation teaches, per individual: ``left`` and ``right`` (the
@@ -249,14 +271,19 @@ class RateCohort:
 
     def copy(self) -> RateCohort:
         return RateCohort(self.config, self.W.copy(), self.v.copy(), self.A.copy(), self.b.copy(), self.V.copy(),
-                          self.gains.copy())
+                          self.gains.copy(), self.H.copy())
 
     # -- flat parameters, for the fixed-point analysis -------------------------------------
     def params(self, k: int) -> np.ndarray:
-        """Individual ``k``'s learned parameters as one vector (W, v, b; shallow: A, b)."""
-        if self.config.depth == "shallow":
-            return np.concatenate([self.A[k], [self.b[k]]])
-        return np.concatenate([self.W[k][self._wmask()], self.v[k], [self.b[k]]])
+        """Individual ``k``'s learned parameters as one vector: W, v (shallow: A), then the bias ``b``
+        when it learns (``bias_learning_rate > 0``; otherwise it is a constant of the individual, not
+        a coordinate of the learning dynamics), then the choice history ``H`` when the habit acts
+        (``habit_weight > 0``)."""
+        c = self.config
+        tail = ([self.b[k]] if c.bias_learning_rate else []) + ([self.H[k]] if c.habit_weight else [])
+        if c.depth == "shallow":
+            return np.concatenate([self.A[k], tail])
+        return np.concatenate([self.W[k][self._wmask()], self.v[k], tail])
 
     def _wmask(self) -> np.ndarray:
         """Which stimulus-to-hidden weights exist (all, unless ``lateral_hidden``)."""
@@ -264,21 +291,25 @@ class RateCohort:
 
     def set_params(self, k: int, theta: np.ndarray) -> None:
         """Set individual ``k``'s learned parameters from a vector laid out as :meth:`params`."""
+        c = self.config
         theta = np.asarray(theta, float)
-        if self.config.depth == "shallow":
-            self.A[k], self.b[k] = theta[:2], theta[2]
+        if c.habit_weight:
+            self.H[k], theta = theta[-1], theta[:-1]
+        if c.bias_learning_rate:
+            self.b[k], theta = theta[-1], theta[:-1]
+        if c.depth == "shallow":
+            self.A[k] = theta[:2]
             return
         m = self._wmask()
         nw = int(m.sum())
         self.W[k][m] = theta[:nw]
         self.v[k] = theta[nw:nw + self.v.shape[1]]
-        self.b[k] = theta[-1]
 
     def individual(self, k: int) -> RateCohort:
         """A cohort of one: a copy of individual ``k``."""
         sl = slice(k, k + 1)
         return RateCohort(self.config, self.W[sl].copy(), self.v[sl].copy(), self.A[sl].copy(), self.b[sl].copy(),
-                          self.V[sl].copy(), self.gains[sl].copy())
+                          self.V[sl].copy(), self.gains[sl].copy(), self.H[sl].copy())
 
     def mean_field(self, levels: np.ndarray) -> np.ndarray:
         """(n, P) expected change of :meth:`params` per trial, stimuli drawn uniformly from ``levels``.
@@ -291,12 +322,14 @@ class RateCohort:
         c = self.config
         levels = np.asarray(levels, float)
         dW, dv, dA, db = np.zeros_like(self.W), np.zeros_like(self.v), np.zeros_like(self.A), np.zeros_like(self.b)
+        choice = np.zeros_like(self.H)  # E[s_a], which the choice history tracks
         for s in levels:
             sv = np.full(self.n, s)
+            p = self.p_right(sv)
+            choice += 2.0 * p - 1.0
             if c.teaching_rule == "value":  # E[(r - Q(a)) s_a] = (value_logit sign(c) - z) / (2 value_logit), whatever p
-                signal = (c.value_logit * np.sign(s) - self.logit(sv)) / (2.0 * c.value_logit)
+                signal = (c.value_logit * np.sign(s) - self.association_logit(sv)) / (2.0 * c.value_logit)
             else:
-                p = self.p_right(sv)
                 signal = np.sign(s) * p * (1.0 - p)
             inc = self.increments(self.inputs(sv), self.teaching_gain(sv) * signal[:, None])
             dW, dv, dA, db = dW + inc[0], dv + inc[1], dA + inc[2], db + inc[3]
@@ -304,6 +337,8 @@ class RateCohort:
         lr, lam = c.learning_rate, c.weight_decay
         dW, dv, dA = lr * (dW / m - lam * self.W), lr * (dv / m - lam * self.v), lr * (dA / m - lam * self.A)
         db = c.bias_learning_rate * (db / m - lam * self.b)
+        tail = ([db[:, None]] if c.bias_learning_rate else []) + (
+            [(c.habit_rate * (choice / m - self.H))[:, None]] if c.habit_weight else [])
         if c.depth == "shallow":
-            return np.concatenate([dA, db[:, None]], axis=1)
-        return np.concatenate([dW[:, self._wmask()], dv, db[:, None]], axis=1)
+            return np.concatenate([dA, *tail], axis=1)
+        return np.concatenate([dW[:, self._wmask()], dv, *tail], axis=1)
