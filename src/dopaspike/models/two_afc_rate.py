@@ -29,7 +29,7 @@ This module holds a vectorised cohort of such learners (one row per individual):
   signal);
 * ``teaching_rule = "value"`` replaces ``r - V`` by the network's own prediction error: the
   reward predicted for the choice made, ``Q(a) = 1/2 + s_a z / (2 value_logit)`` (``z`` the choice
-  logit, ``s_a`` +1 for right and -1 for left), read from the same associations that choose, so
+  logit without the habit below, ``s_a`` +1 for right and -1 for left), read from the same associations that choose, so
   the dopamine is ``g_s (r - Q(a))``, and the weights move along ``s_a`` times the logit's gradient
   (the gradient of ``Q(a)``, up to the constant ``2 value_logit``): a stimulus-based prediction
   error, as dorsolateral-striatum dopamine behaved in Liebana et al. (2025), learned by the delta
@@ -185,8 +185,9 @@ class RateCohort:
 
     def predicted_reward(self, signed_contrast: np.ndarray, choice_right: np.ndarray) -> np.ndarray:
         """Value rule: the reward the network predicts for the choice made, ``Q(a) = 1/2 + s_a z / (2
-        value_logit)`` (``z`` the choice logit, ``s_a`` +1 for right, -1 for left): 1 for a choice
-        the network favours with logit ``value_logit``."""
+        value_logit)`` (``z`` the associations' logit, :meth:`association_logit`, which is the choice
+        logit without the habit; ``s_a`` +1 for right, -1 for left): 1 for a choice the network
+        favours with logit ``value_logit``."""
         return self._q(self.association_logit(signed_contrast), np.asarray(choice_right, float))
 
     def _q(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -317,8 +318,10 @@ class RateCohort:
         For a trial of signed contrast ``c != 0`` the expected teaching signal ``E[(r - V)(a - p)]`` is
         ``sign(c) p (1 - p)`` whatever ``V`` (E[a - p] = 0), and 0 on zero-contrast trials (reward
         independent of the choice); under the value rule ``E[(r - Q(a)) s_a]`` is ``(value_logit
-        sign(c) - z) / (2 value_logit)`` on every trial, zero-contrast ones included. The expected
-        change is that times the gradient, averaged over ``levels``, minus the weight decay."""
+        sign(c) - z) / (2 value_logit)`` on every trial, zero-contrast ones included (``z`` the
+        associations' logit, whatever the habit). The expected change is that times the gradient,
+        averaged over ``levels``, minus the weight decay; the choice history's is ``habit_rate
+        (E[s_a] - H)``, ``E[s_a] = 2 p - 1`` averaged over ``levels``."""
         c = self.config
         levels = np.asarray(levels, float)
         dW, dv, dA, db = np.zeros_like(self.W), np.zeros_like(self.v), np.zeros_like(self.A), np.zeros_like(self.b)
