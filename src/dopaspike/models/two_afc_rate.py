@@ -165,7 +165,10 @@ class RateCohort:
     def logit(self, signed_contrast: np.ndarray) -> np.ndarray:
         """Choice logit (of right) of each individual for its trial's signed contrast: the
         associations' logit (:meth:`association_logit`) plus ``habit_weight`` times the choice history."""
-        z = self.association_logit(signed_contrast)
+        return self._with_habit(self.association_logit(signed_contrast))
+
+    def _with_habit(self, z: np.ndarray) -> np.ndarray:
+        """The choice logit from the associations' logit ``z``: plus ``habit_weight * H``."""
         return z + self.config.habit_weight * self.H if self.config.habit_weight else z
 
     def association_logit(self, signed_contrast: np.ndarray) -> np.ndarray:
@@ -215,7 +218,7 @@ class RateCohort:
         x = self.inputs(signed_contrast)
         a = np.asarray(choice_right, float)
         z = self.association_logit(signed_contrast)  # once: both the policy and the value rule read it
-        p = special.expit(z + c.habit_weight * self.H if c.habit_weight else z)
+        p = special.expit(self._with_habit(z))
         r = np.asarray(reward, float)
         if c.teaching_rule == "value":
             rpe = r - self._q(z, a)
