@@ -331,10 +331,11 @@ class RateCohort:
         choice = np.zeros_like(self.H)  # E[s_a], which the choice history tracks
         for s in levels:
             sv = np.full(self.n, s)
-            p = self.p_right(sv)
+            z = self.association_logit(sv)  # once per level: the prediction and the choice read it
+            p = special.expit(self._with_habit(z))
             choice += 2.0 * p - 1.0
             if c.teaching_rule == "value":  # E[(r - Q(a)) s_a] = (value_logit sign(c) - z) / (2 value_logit), whatever p
-                signal = (c.value_logit * np.sign(s) - self.association_logit(sv)) / (2.0 * c.value_logit)
+                signal = (c.value_logit * np.sign(s) - z) / (2.0 * c.value_logit)
             else:
                 signal = np.sign(s) * p * (1.0 - p)
             inc = self.increments(self.inputs(sv), self.teaching_gain(sv) * signal[:, None])
