@@ -61,22 +61,27 @@ def test_task_rejects_bad_config(bad, field):
 
 
 # ------------------------------------------------------------------------------- the learner
+#: The policy-rule learner of the earlier default: overlapping rectified units, a learned side bias.
+POLICY = dict(teaching_rule="policy", lateral_hidden=False, hidden_activation="relu", bias_learning_rate=0.001,
+              bias_sd=0.3, habit_weight=0.0, input_weight=0.5, output_weight_sd=0.05, weight_decay=1e-3)
+
+
 def _cohort(n=3, **kw) -> RateCohort:
     return RateCohort.create(RateLearnerConfig(**kw), [rng.stream(5, f"i{k}") for k in range(n)])
 
 
-@pytest.mark.parametrize("kw", [{"depth": "deep"}, {"depth": "shallow"},
-                                {"depth": "deep", "lateral_hidden": True, "hidden_activation": "linear"},
-                                {"depth": "deep", "teaching_rule": "value"}, {"depth": "shallow", "teaching_rule": "value"},
-                                {"depth": "deep", "lateral_hidden": True, "hidden_activation": "linear",
-                                 "teaching_rule": "value", "value_logit": 2.0},
-                                {"depth": "deep", "lateral_hidden": True, "hidden_activation": "linear",
-                                 "teaching_rule": "value", "habit_weight": 1.5, "habit_rate": 0.2},
-                                {"depth": "shallow", "habit_weight": 2.0}])
+@pytest.mark.parametrize("kw", [{"depth": "deep"}, {"depth": "shallow"},  # the defaults
+                                {"depth": "deep", **POLICY}, {"depth": "shallow", **POLICY},
+                                {"depth": "deep", **POLICY, "lateral_hidden": True, "hidden_activation": "linear"},
+                                {"depth": "deep", **POLICY, "teaching_rule": "value"},
+                                {"depth": "shallow", **POLICY, "teaching_rule": "value"},
+                                {"depth": "deep", "habit_weight": 0.0, "value_logit": 2.0, "bias_learning_rate": 0.01},
+                                {"depth": "deep", "habit_weight": 1.5, "habit_rate": 0.2},
+                                {"depth": "shallow", **POLICY, "habit_weight": 2.0}])
 def test_mean_field_is_the_expected_update(kw):
     """``mean_field`` against the exact expectation of ``learn`` over stimuli, choices and rewards
     (with a habit, the choice history is a parameter too, and starts away from 0 here)."""
-    coh = _cohort(**kw, output_weight_sd=0.5, bias_sd=0.5)
+    coh = _cohort(**{**kw, "output_weight_sd": 0.5, "bias_sd": 0.5})
     coh.H[:] = [0.4, -0.7, 0.1]
     expected = np.zeros((coh.n, coh.params(0).size))
     for s in LEVELS:
@@ -203,8 +208,8 @@ def test_habit_adds_the_choice_history_to_the_choice_but_not_to_the_prediction()
     no_habit.H[:] = 0.0
     assert np.array_equal(c.association(), no_habit.association())
     assert np.all(c.p_right(s) > no_habit.p_right(s))  # the history of right choices leans the choice right
-    # with habit_weight 0 (the default) the history is kept but changes nothing
-    plain = _cohort(n=2, depth="shallow", teaching_rule="value")
+    # with habit_weight 0 the history is kept but changes nothing (and is not a coordinate of the state)
+    plain = _cohort(n=2, depth="shallow", teaching_rule="value", habit_weight=0.0, bias_learning_rate=0.001)
     plain.learn(s, right, np.ones(2))
     assert np.all(plain.H > 0.0) and plain.params(0).size == 3
     assert np.array_equal(plain.logit(s), plain.association_logit(s))
@@ -219,7 +224,7 @@ def test_habit_puts_the_silent_side_of_a_one_sided_saddle_below_chance():
     acc = {}
     for habit in (0.0, 1.5):
         kw = dict(lateral_hidden=True, hidden_activation="linear", teaching_rule="value", bias_sd=0.0,
-                  bias_learning_rate=0.0, habit_weight=habit)
+                  bias_learning_rate=0.0, habit_weight=habit, weight_decay=1e-3)
         one = RateCohort.create(RateLearnerConfig(**kw), [rng.stream(0, "i0")])
         n_h, half = one.config.n_hidden, one.config.n_hidden // 2
         one.W[0, :half, 0] = one.v[0, :half] = 0.0  # the left pathway silent
@@ -253,18 +258,33 @@ def test_value_rule_has_a_finite_expert_fixed_point_without_weight_decay():
 
 def test_uniform_teaching_has_unit_gains_and_heterogeneous_differs_by_side():
     assert np.all(_cohort(n=5, teaching="uniform").gains == 1.0)
-    g = _cohort(n=50, gain_sd=0.7).gains
+    g = _cohort(n=50, gain_sd=0.7, gain_spread="independent").gains
     assert np.all(g > 0) and np.std(np.log(g)) == pytest.approx(0.7, rel=0.3)
+
+
+def test_balanced_gains_keep_the_log_ratio_with_geometric_mean_one():
+    """``gain_spread="balanced"`` divides the same teaching between the sides: from the same
+    draws, the log ratio of the two gains equals the independent draw's, and their product is 1."""
+    from dopaspike.models.two_afc_rate import draw_gains
+
+    for k in range(20):
+        ind = draw_gains(np.random.default_rng(k), 1.0, "independent")
+        bal = draw_gains(np.random.default_rng(k), 1.0, "balanced")
+        assert np.log(bal[1] / bal[0]) == pytest.approx(np.log(ind[1] / ind[0]), rel=1e-12)
+        assert bal[0] * bal[1] == pytest.approx(1.0, rel=1e-12)
+    g = _cohort(n=200, gain_sd=0.7, gain_spread="balanced").gains
+    assert np.allclose(g.prod(axis=1), 1.0) and np.std(np.log(g[:, 1] / g[:, 0])) == pytest.approx(0.7 * np.sqrt(2), rel=0.2)
+    assert np.all(_cohort(n=5, teaching="uniform", gain_spread="balanced").gains == 1.0)
 
 
 def test_zero_weights_are_a_fixed_point_with_a_bias_toward_the_stronger_teacher():
     """Zero weights give no hidden activity and no gradient for them. With one homogeneous teaching
     signal the origin is a fixed point; with heterogeneous gains the bias is pushed toward the side
     of the stronger subpopulation, so the fixed point has zero weights and a bias of that sign."""
-    uni = _cohort(n=1, teaching="uniform")
+    uni = _cohort(n=1, teaching="uniform", **POLICY)
     zero = np.zeros(uni.params(0).size)
     assert np.linalg.norm(fp.velocity(uni, zero, LEVELS)) == 0.0
-    het = _cohort(n=1)
+    het = _cohort(n=1, **POLICY)
     assert het.gains[0, 0] != het.gains[0, 1]
     points = fp.find_fixed_points(het, zero, LEVELS)
     assert len(points) == 1 and points[0].residual < 1e-6
@@ -339,15 +359,16 @@ def test_experiment_chunking_does_not_change_the_result():
 
 @pytest.mark.parametrize("bad, field", [({"probe_session": 9, "n_sessions": 4}, "probe_session"),
                                         ({"conditions": ("deep",)}, "conditions"), ({"gain_sd": -1}, "gain_sd"),
+                                        ({"gain_spread": "fixed"}, "gain_spread"),
                                         ({"contrasts": (0.5, 0.5)}, "contrasts"),
                                         ({"teaching_rule": "td"}, "teaching_rule"), ({"value_logit": 0}, "value_logit"),
                                         ({"habit_weight": -1}, "habit_weight"), ({"habit_rate": 0}, "habit_rate"),
                                         ({"model": "spiking", "conditions": ("heterogeneous",), "habit_weight": 1.0},
                                          "habit_weight"),
-                                        ({"model": "spiking", "conditions": ("heterogeneous",), "teaching_rule": "value"},
+                                        ({"model": "spiking", "conditions": ("heterogeneous",), "teaching_rule": "policy"},
                                          "teaching_rule"),
                                         # a field the chosen model does not read would be ignored silently
-                                        ({"model": "spiking", "conditions": ("heterogeneous",), "lateral_hidden": True},
+                                        ({"model": "spiking", "conditions": ("heterogeneous",), "lateral_hidden": False},
                                          "lateral_hidden"),
                                         ({"model": "rate", "n_da": 10}, "n_da")])
 def test_experiment_rejects_bad_config(bad, field):
@@ -360,6 +381,7 @@ def test_experiment_rejects_bad_config(bad, field):
 def test_each_model_accepts_the_fields_it_reads():
     # gain_sd draws the spiking individuals' gains too; a field left at its default is never refused
     TwoAFCExperimentConfig(model="spiking", conditions=("heterogeneous",), gain_sd=0.5, n_hidden=8)
+    TwoAFCExperimentConfig(model="spiking", conditions=("heterogeneous",), gain_spread="balanced")
     TwoAFCExperimentConfig(model="rate", n_da=TwoAFCExperimentConfig.model_fields["n_da"].default)
 
 

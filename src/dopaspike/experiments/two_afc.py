@@ -13,7 +13,8 @@ default) facing its own copy of the task, over ``n_sessions`` sessions of ``tria
 trials. ``conditions``:
 
 * ``heterogeneous``: deep network, each side's dopamine subpopulation with its own gain, drawn
-  per individual (log-normal, ``gain_sd``);
+  per individual (log-normal, ``gain_sd``; ``gain_spread``: each side on its own, or balanced
+  around a geometric mean of 1);
 * ``uniform``: the same network and the same initial weights, one homogeneous teaching signal
   (every gain 1);
 * ``shallow``: no hidden layer, heterogeneous teaching (the control without saddles: Saxe,
@@ -55,7 +56,7 @@ from ..analysis.stats import sign_test_p
 from ..circuits.two_afc_network import TwoAFCNetworkConfig
 from ..config import ExperimentConfig
 from ..core import rng as rngmod
-from ..models.two_afc_rate import RateCohort, RateLearnerConfig, RateParameters
+from ..models.two_afc_rate import RateCohort, RateLearnerConfig, RateParameters, draw_gains
 from ..tasks.two_afc import TwoAFC, TwoAFCConfig
 from .base import Check, Experiment, Results, register
 from .two_afc_spiking import SpikingTwoAFCSession
@@ -80,8 +81,9 @@ NEAR_RELATIVE_DISTANCE = 0.25
 
 #: Fields of the spiking network (documented on its page, docs/circuits/two-afc-network.md).
 NETWORK_FIELDS = tuple(TwoAFCNetworkConfig.model_fields)
-#: Fields of the rate learners that the spiking network does not read (it draws its gains with ``gain_sd`` too).
-RATE_ONLY_FIELDS = tuple(f for f in RateParameters.model_fields if f != "gain_sd")
+#: Fields of the rate learners that the spiking network does not read (it draws its gains with
+#: ``gain_sd`` and ``gain_spread`` too).
+RATE_ONLY_FIELDS = tuple(f for f in RateParameters.model_fields if f not in ("gain_sd", "gain_spread"))
 
 
 class TwoAFCExperimentConfig(RateParameters, TwoAFCNetworkConfig, ExperimentConfig):
@@ -283,13 +285,14 @@ class RateTwoAFCSession:
 class SpikingTwoAFCRun(SpikingTwoAFCSession):
     """The spiking network (:mod:`dopaspike.circuits.two_afc_network`): every condition's
     individuals in one network. Individual ``k`` of ``heterogeneous`` draws its two dopamine gains
-    (log-normal, ``gain_sd``) from its own stream; ``uniform`` individuals have gains 1."""
+    (log-normal, ``gain_sd`` and ``gain_spread``; :func:`~dopaspike.models.two_afc_rate.draw_gains`)
+    from its own stream; ``uniform`` individuals have gains 1."""
 
     def __init__(self, cfg: TwoAFCExperimentConfig, seed: int = 0):
         individuals = []
         for cond in cfg.conditions:
             for k in range(cfg.n_individuals):
-                g = np.exp(rngmod.stream(seed, f"gains{k}").normal(0.0, cfg.gain_sd, 2))
+                g = draw_gains(rngmod.stream(seed, f"gains{k}"), cfg.gain_sd, cfg.gain_spread)
                 individuals.append((cond, tuple(g) if cond == "heterogeneous" else (1.0, 1.0)))
         self.experiment_config = cfg
         super().__init__(cfg.network(), seed, individuals, cfg.task())

@@ -24,7 +24,9 @@ This module holds a vectorised cohort of such learners (one row per individual):
   factor ``v``, which is what makes the signal *partial*: a stimulus that drives no choice is not
   learned from) and the hidden-to-choice weights used on the trial. On zero-contrast trials both
   subpopulations carry it, with the mean gain. ``teaching = "heterogeneous"`` draws each
-  individual's two gains ``g_left, g_right`` from a log-normal distribution (``gain_sd``);
+  individual's two gains ``g_left, g_right`` from a log-normal distribution (``gain_sd``), each
+  side on its own or, with ``gain_spread = "balanced"``, as one log ratio around a geometric
+  mean of 1 (:func:`draw_gains`);
   ``"uniform"`` gives every subpopulation of every individual gain 1 (one, homogeneous teaching
   signal);
 * ``teaching_rule = "value"`` replaces ``r - V`` by the network's own prediction error: the
@@ -78,23 +80,25 @@ class RateParameters(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
-    gain_sd: float = Field(1.0, ge=0, le=3, description="SD of the log of each side's dopamine gain (heterogeneous teaching)")
+    gain_sd: float = Field(1.3, ge=0, le=3, description="SD of the log of each side's dopamine gain (heterogeneous teaching)")
+    gain_spread: Literal["independent", "balanced"] = Field(
+        "balanced", description="independent: each side's gain drawn alone; balanced: the same log ratio, geometric mean 1")
     n_hidden: int = Field(8, ge=1, le=256, description="hidden units")
     contrast_gain: float = Field(2.0, gt=0, le=100, description="input per unit contrast")
-    input_weight: float = Field(0.5, ge=0, le=10, description="mean initial stimulus-to-hidden weight (both stimuli)")
+    input_weight: float = Field(0.02, ge=0, le=10, description="mean initial stimulus-to-hidden weight (both stimuli)")
     input_weight_cv: float = Field(0.3, ge=0, le=3, description="relative SD of the initial stimulus-to-hidden weights")
-    output_weight_sd: float = Field(0.05, ge=0, le=10, description="SD of the initial hidden-to-choice weights")
-    bias_sd: float = Field(0.3, ge=0, le=10, description="SD of the initial side bias (logit) across individuals")
-    learning_rate: float = Field(0.01, gt=0, le=10, description="learning rate of the association weights, per trial")
-    bias_learning_rate: float = Field(0.001, ge=0, le=10, description="learning rate of the side bias, per trial")
+    output_weight_sd: float = Field(0.02, ge=0, le=10, description="SD of the initial hidden-to-choice weights")
+    bias_sd: float = Field(0.0, ge=0, le=10, description="SD of the initial side bias (logit) across individuals")
+    learning_rate: float = Field(0.02, gt=0, le=10, description="learning rate of the association weights, per trial")
+    bias_learning_rate: float = Field(0.0, ge=0, le=10, description="learning rate of the side bias, per trial")
     value_rate: float = Field(0.05, gt=0, le=1, description="rate at which the expected reward V tracks the reward")
-    weight_decay: float = Field(1e-3, ge=0, le=1, description="decay of every weight, per unit learning rate")
-    lateral_hidden: bool = Field(False, description="each hidden unit receives one grating only (half of them each side)")
-    hidden_activation: Literal["relu", "linear"] = Field("relu", description="the hidden units' transfer function")
+    weight_decay: float = Field(0.01, ge=0, le=1, description="decay of every weight, per unit learning rate")
+    lateral_hidden: bool = Field(True, description="each hidden unit receives one grating only (half of them each side)")
+    hidden_activation: Literal["relu", "linear"] = Field("linear", description="the hidden units' transfer function")
     teaching_rule: Literal["policy", "value"] = Field(
-        "policy", description="policy: (r - V)(a - p), V a running mean; value: r - Q(a), Q the network's own prediction")
+        "value", description="policy: (r - V)(a - p), V a running mean; value: r - Q(a), Q the network's own prediction")
     value_logit: float = Field(3.0, gt=0, le=20, description="value rule: the choice logit at which Q(correct) = 1")
-    habit_weight: float = Field(0.0, ge=0, le=20, description="choice logit added per unit of choice history (0: no habit)")
+    habit_weight: float = Field(1.5, ge=0, le=20, description="choice logit added per unit of choice history (0: no habit)")
     habit_rate: float = Field(0.05, gt=0, le=1, description="rate at which the choice history tracks the choices, per trial")
 
     @model_validator(mode="after")
@@ -110,6 +114,21 @@ class RateLearnerConfig(RateParameters):
     depth: Literal["deep", "shallow"] = Field("deep", description="deep: a hidden layer; shallow: stimulus-to-choice weights")
     teaching: Literal["heterogeneous", "uniform"] = Field(
         "heterogeneous", description="heterogeneous: each side's dopamine gain drawn per individual; uniform: all gains 1")
+
+
+def draw_gains(rng: np.random.Generator, gain_sd: float, spread: str) -> np.ndarray:
+    """One individual's (left, right) dopamine gains. Both draw two normals ``z`` of SD ``gain_sd``.
+    ``"independent"``: ``exp(z)``, each side's gain log-normal on its own. ``"balanced"``: the
+    same log ratio ``x = z_right - z_left``, shared out as ``exp(-x/2), exp(x/2)``: the geometric
+    mean is 1 in every individual, so individuals differ in how the teaching is divided between
+    the sides, not in how much there is, and the uniform control (gains 1) has the same mean."""
+    z = rng.normal(0.0, gain_sd, 2)
+    if spread == "independent":
+        return np.exp(z)
+    if spread == "balanced":
+        half = 0.5 * (z[1] - z[0])
+        return np.exp(np.array([-half, half]))
+    raise ValueError(f"gain_spread={spread!r}: allowed 'independent' or 'balanced'")
 
 
 def input_mask(config: RateParameters) -> np.ndarray:
@@ -146,7 +165,7 @@ class RateCohort:
             v.append(g.normal(0.0, c.output_weight_sd, c.n_hidden))
             A.append(g.normal(0.0, c.output_weight_sd, 2))
             b.append(g.normal(0.0, c.bias_sd))
-            gl = np.exp(g.normal(0.0, c.gain_sd, 2))
+            gl = draw_gains(g, c.gain_sd, c.gain_spread)
             gains.append(gl if c.teaching == "heterogeneous" else np.ones(2))
         n = len(rngs)
         W = np.array(W).reshape(n, c.n_hidden, 2) * input_mask(c)  # all ones unless lateral_hidden
