@@ -307,6 +307,26 @@ def test_slow_point_is_slower_than_its_start():
     assert sp.speed <= sp.start_speed
 
 
+def test_speed_and_distance_read_the_learned_weights_not_the_choice_history():
+    """The choice history ``H`` follows the last choices at ``habit_rate``, not the learning rate:
+    where only ``H`` is away from a fixed point's value, the learning speed is that of the weights
+    and the state is at distance 0 from the point."""
+    one = _cohort(n=1, habit_weight=1.5, habit_rate=0.2)
+    theta = one.params(0)
+    f = fp.velocity(one, theta, LEVELS)
+    assert f[-1] != 0.0  # H is away from its own equilibrium here
+    assert fp.speed(one, theta, LEVELS) == pytest.approx(np.linalg.norm(f[:-1]) / one.config.learning_rate)
+    point = fp.FixedPoint(theta=theta.copy(), residual=0.0, kind="saddle", eigenvalues=np.zeros(theta.size),
+                          accuracy_left=0.5, accuracy_right=0.5, label="other")
+    moved = theta.copy()
+    moved[-1] += 0.5  # another choice history
+    assert fp.relative_distance(one, [point], moved) == 0.0
+    moved[0] += 0.1  # and a weight
+    assert fp.relative_distance(one, [point], moved) == pytest.approx(0.1 / np.linalg.norm(moved[:-1]))
+    plain = _cohort(n=1, habit_weight=0.0)  # without a habit every coordinate is learned
+    assert fp.learned(plain, plain.params(0)).size == plain.params(0).size
+
+
 # ------------------------------------------------------------------------------ the experiment
 SMALL = dict(n_individuals=4, n_sessions=4, trials_per_session=50, probe_session=2, probe_trials=20,
              fixed_point_individuals=1, min_phase_sessions=2)

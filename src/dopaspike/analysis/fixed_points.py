@@ -17,7 +17,9 @@ and classifies each by the eigenvalues of the Jacobian of ``F`` (central differe
 the strategy its policy implements (its mean accuracy on each side, labelled by
 :func:`dopaspike.analysis.strategy.label_session`).
 
-:func:`speed` is ``|F|`` in units of the learning rate: how fast learning moves at a state.
+:func:`speed` is ``|F|`` in units of the learning rate: how fast learning moves at a state;
+it and :func:`relative_distance` read the learned coordinates only (:func:`learned`: not the
+habit's choice history, which follows the last choices at its own, faster rate).
 """
 
 from __future__ import annotations
@@ -69,9 +71,29 @@ def velocity(template: RateCohort, theta: np.ndarray, levels) -> np.ndarray:
     return _one(template, theta).mean_field(np.asarray(levels, float))[0]
 
 
+def learned(template: RateCohort, theta: np.ndarray) -> np.ndarray:
+    """The coordinates of ``theta`` (or of a flow at it) that learning moves: all but the choice
+    history ``H``, the last coordinate when the habit acts
+    (:meth:`~dopaspike.models.two_afc_rate.RateCohort.params`). ``H`` is not learned at
+    ``learning_rate``: it follows the last few dozen choices at ``habit_rate``. At the end of a
+    session it sits wherever those choices left it, so its flow and its distance from a fixed
+    point's value measure the session's last trials, not where learning is."""
+    theta = np.asarray(theta, float)
+    return theta[..., :-1] if template.config.habit_weight else theta
+
+
 def speed(template: RateCohort, theta: np.ndarray, levels) -> float:
-    """``|F(theta)|`` divided by the learning rate."""
-    return float(np.linalg.norm(velocity(template, theta, levels)) / template.config.learning_rate)
+    """``|F(theta)|`` over the learned coordinates (:func:`learned`: without the choice history),
+    divided by the learning rate."""
+    return float(np.linalg.norm(learned(template, velocity(template, theta, levels))) / template.config.learning_rate)
+
+
+def relative_distance(template: RateCohort, points: list[FixedPoint], theta: np.ndarray) -> float:
+    """Distance from ``theta`` to the nearest of ``points`` over the learned coordinates
+    (:func:`learned`), relative to ``theta``'s norm over them (inf without points)."""
+    x = learned(template, theta)
+    d = min((float(np.linalg.norm(x - learned(template, f.theta))) for f in points), default=np.inf)
+    return d / max(float(np.linalg.norm(x)), 1e-12)
 
 
 def accuracies(template: RateCohort, theta: np.ndarray, levels) -> tuple[float, float]:

@@ -453,8 +453,7 @@ def fixed_point_analysis(cohort: RateCohort, params: np.ndarray, an, cfg: TwoAFC
         labels = an.sessions[an.sessions["individual"].astype(int) == k].sort_values("session")["label"].tolist()
         dist, spd = [], []
         for j in range(1, states.shape[0]):  # the state at the end of session j
-            d, _ = fp.nearest(points, states[j])
-            dist.append(float(d / max(np.linalg.norm(states[j]), 1e-12)))
+            dist.append(fp.relative_distance(one, points, states[j]))
             spd.append(fp.speed(one, states[j], levels))
         lab = np.array(labels[:len(dist)])
         one_sided = np.isin(lab, strategy.ONE_SIDED)
@@ -588,7 +587,8 @@ def checks(res: Results) -> dict[str, Check]:
             "analysed individuals: each has a saddle among the fixed points found from its trajectory; in most of them "
             "learning is slower during one-sided plateaus than during transitional sessions (Saxe et al. 2014), and the "
             f"one-sided sessions' states lie within {NEAR_RELATIVE_DISTANCE:g} of their norm of a fixed point (median "
-            "over those sessions): the trajectory lingers near the fixed point, not only slows down")
+            "over those sessions; speed and distance over the learned weights, not the habit's choice history): the "
+            "trajectory lingers near the fixed point, not only slows down")
     return out
 
 
