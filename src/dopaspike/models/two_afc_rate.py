@@ -8,13 +8,17 @@ stimulus-based reward prediction error that drives learning only for the stimuli
 decision. Deep networks trained by gradient descent learn in stages separated by plateaus near
 saddle points (Saxe, McClelland & Ganguli 2014, ICLR, arXiv:1312.6120); shallow ones do not.
 
-This module holds a vectorised cohort of such learners (one row per individual):
+This module holds a vectorised cohort of such learners (one row per individual). The list below
+describes the general network and its options. The defaults pick one of them: lateral pathways of
+linear units (``lateral_hidden``, ``hidden_activation = "linear"``: the deep linear network),
+small initial weights, the value rule, a habit of 1.5, no side bias, and balanced gains
+(``gain_spread``); docs/experiments/two-afc.md has the measurements that chose them.
 
 * input ``x = contrast_gain * (c_left, c_right)`` (the two gratings' contrasts);
-* hidden layer ``h = relu(W x)`` of ``n_hidden`` units, every unit receiving *both* stimuli through
-  positive, overlapping initial weights (``input_weight`` with a relative spread of
-  ``input_weight_cv``): a shared, visually driven representation, as in striatal neurons that
-  respond to either grating;
+* hidden layer ``h = relu(W x)`` (or ``W x``: ``hidden_activation``) of ``n_hidden`` units, every
+  unit receiving *both* stimuli (unless ``lateral_hidden``) through positive, overlapping initial
+  weights (``input_weight`` with a relative spread of ``input_weight_cv``): a shared, visually
+  driven representation, as in striatal neurons that respond to either grating;
 * choice: ``P(right) = sigmoid(b + v . h)``, ``v`` small at the start (``output_weight_sd``), ``b``
   the individual's initial side bias (``bias_sd``);
 * teaching: on a trial showing the grating on side ``s``, the dopamine subpopulation of that side
@@ -85,7 +89,7 @@ class RateParameters(BaseModel):
         "balanced", description="independent: each side's gain drawn alone; balanced: the same log ratio, geometric mean 1")
     n_hidden: int = Field(8, ge=1, le=256, description="hidden units")
     contrast_gain: float = Field(2.0, gt=0, le=100, description="input per unit contrast")
-    input_weight: float = Field(0.02, ge=0, le=10, description="mean initial stimulus-to-hidden weight (both stimuli)")
+    input_weight: float = Field(0.02, ge=0, le=10, description="mean initial stimulus-to-hidden weight")
     input_weight_cv: float = Field(0.3, ge=0, le=3, description="relative SD of the initial stimulus-to-hidden weights")
     output_weight_sd: float = Field(0.02, ge=0, le=10, description="SD of the initial hidden-to-choice weights")
     bias_sd: float = Field(0.0, ge=0, le=10, description="SD of the initial side bias (logit) across individuals")
