@@ -86,7 +86,7 @@ def test_with_a_simulated_cohort_folder(tmp_path, mice_dir, cohort_dir):
     assert summary["sim"]["n_individuals"] == 3  # individuals 0, 1 and 2 are of condition a
     cmp = summary["comparison"]
     assert set(cmp) == {"longest_one_sided", "sessions_to_criterion", "one_sided_durations", "fraction_one_sided",
-                        "fraction_both", "early_late"}
+                        "fraction_both", "time_to_criterion", "early_late"}
     assert cmp["fraction_both"]["n_a"] == 3 and cmp["fraction_both"]["n_b"] == 4
     assert 0 <= cmp["longest_one_sided"]["mannwhitney_p"] <= 1
     assert "p (sim vs mice)" in res.output

@@ -194,6 +194,44 @@ def test_compare_cohorts_returns_numbers_and_tells_different_cohorts_apart():
     assert res["sessions_to_criterion"]["n_b"] == 0 and math.isnan(res["sessions_to_criterion"]["mannwhitney_p"])
     for test in res.values():
         assert all(isinstance(v, (int, float)) for v in test.values())
+    assert res["time_to_criterion"]["km_median_a"] == 3 and math.isnan(res["time_to_criterion"]["km_median_b"])
+    assert res["time_to_criterion"]["n_reached_b"] == 0 and res["time_to_criterion"]["logrank_p"] < 0.001
+    assert same["time_to_criterion"]["logrank_p"] == pytest.approx(1.0)
+
+
+def _individuals(reached_at, trained):
+    """An individual table: sessions to criterion (NaN: never) and sessions trained."""
+    return pd.DataFrame({"sessions_to_criterion": np.asarray(reached_at, float), "n_sessions": trained})
+
+
+def test_kaplan_meier_median_counts_the_individuals_whose_training_ended_first():
+    """Without censoring the Kaplan-Meier median is the sample's (lower) median. Individuals whose
+    training ended before criterion count as not yet reached for as long as they were trained:
+    two reached at 10 and 12, two stopped at 5 and 6 without reaching it: at 10 one of the two still
+    in training reaches it, S(10) = 1 - 1/2, so the median is 10 (the naive fraction reaching
+    criterion is 1/2, and the median over those that reach it 11). With three of four trained to
+    30 without reaching it, S(10) = 3/4 and the estimate never reaches one half."""
+    full = _individuals([3, 1, 5, 2, 4], 40)
+    assert st.km_median(st.criterion_survival(full)) == 3
+    mixed = _individuals([10, 12, np.nan, np.nan], [20, 20, 5, 6])
+    assert st.km_median(st.criterion_survival(mixed)) == 10
+    late = _individuals([10, np.nan, np.nan, np.nan], [20, 30, 30, 30])  # S(10) = 3/4
+    assert math.isnan(st.km_median(st.criterion_survival(late)))
+
+
+def test_censored_comparison_does_not_depend_on_how_long_each_was_trained():
+    """Two cohorts whose individuals reach criterion at the same sessions, one with as many again
+    whose training stopped at session 6, before any reached it: the fraction reaching criterion
+    differs (Fisher), the censored comparison does not (log-rank p = 1); a cohort that reaches it
+    later does differ."""
+    reach = np.tile([8.0, 10.0, 12.0, 14.0], 4)
+    a = st.criterion_survival(_individuals(reach, 40))
+    b = st.criterion_survival(_individuals(np.r_[reach, np.full(16, np.nan)], np.r_[np.full(16, 40), np.full(16, 6)]))
+    assert st._fisher(16, 16, 16, 32)["fisher_p"] < 0.001
+    res = st.compare_survival(a, b)
+    assert res["n_reached_b"] == 16 and res["n_b"] == 32 and res["logrank_p"] == pytest.approx(1.0)
+    later = st.criterion_survival(_individuals(reach + 15, 40))
+    assert st.compare_survival(a, later)["logrank_p"] < 0.001
 
 
 def test_figures_are_figures():

@@ -426,7 +426,9 @@ def cohort_summary(table: pd.DataFrame) -> dict[str, Any]:
     ``n_individuals``; ``median_sessions`` (sessions per individual); ``n_one_sided`` and
     ``fraction_one_sided`` (individuals with a one-sided session); ``n_both`` and
     ``fraction_both`` (individuals reaching ``both``); ``median_sessions_to_criterion`` (over
-    those that reach it) and ``sessions_to_criterion`` (all, NaN never); ``one_sided_durations``
+    those that reach it) and ``sessions_to_criterion`` (all, NaN never);
+    ``km_median_sessions_to_criterion`` (:func:`km_median`: counting the individuals whose
+    training ended first, NaN if half never reach it); ``one_sided_durations``
     (the length of every one-sided phase) with its ``median_one_sided_duration``;
     ``longest_one_sided`` per individual and its median; ``label_fractions`` (fraction of all
     sessions with each label); ``early_late`` (:func:`early_late_statistic`).
@@ -451,6 +453,7 @@ def _summary(sessions: pd.DataFrame, phases: pd.DataFrame, individuals: pd.DataF
         "fraction_both": float(individuals["reached_both"].mean()),
         "median_sessions_to_criterion": float(np.median(reached)) if reached.size else math.nan,
         "sessions_to_criterion": stc.tolist(),
+        "km_median_sessions_to_criterion": km_median(criterion_survival(individuals)) if n else math.nan,
         "median_one_sided_duration": float(np.median(durations)) if durations.size else math.nan,
         "one_sided_durations": sorted(durations.tolist()),
         "median_longest_one_sided": float(np.median(longest)) if n else math.nan,
@@ -474,6 +477,9 @@ def compare_cohorts(a: Analysis, b: Analysis) -> dict[str, Any]:
       independent, so read its p-values as descriptive): the same tests.
     - ``fraction_one_sided`` and ``fraction_both``: each cohort's fraction and count and Fisher's
       exact test (two-sided) on the 2x2 table.
+    - ``time_to_criterion``: sessions to criterion with the individuals that never reached it
+      censored at their last session (:func:`compare_survival`: Kaplan-Meier medians, log-rank
+      test). Unlike the two above, it does not depend on how long each individual was trained.
     - ``early_late``: the two cohorts' early-late correlations (:func:`compare_correlations`).
     """
     def samples(x, y):
@@ -488,8 +494,53 @@ def compare_cohorts(a: Analysis, b: Analysis) -> dict[str, Any]:
     sa, sb = a.summary, b.summary
     out["fraction_one_sided"] = _fisher(sa["n_one_sided"], sa["n_individuals"], sb["n_one_sided"], sb["n_individuals"])
     out["fraction_both"] = _fisher(sa["n_both"], sa["n_individuals"], sb["n_both"], sb["n_individuals"])
+    out["time_to_criterion"] = compare_survival(criterion_survival(a.individuals), criterion_survival(b.individuals))
     out["early_late"] = compare_correlations(sa["early_late"], sb["early_late"])
     return out
+
+
+def criterion_survival(individuals: pd.DataFrame):
+    """Sessions to criterion as right-censored data (:class:`scipy.stats.CensoredData`): the
+    session of the first ``both`` where an individual reached it, else the number of sessions it
+    was trained (it had not reached criterion by then, and might have later). Mice are trained for
+    different numbers of sessions (16 to 53 in the Liebana et al. data), so "reached criterion or
+    not" and the median over those that reached it both depend on how long each was trained;
+    survival analysis counts every individual for as long as it was observed (Kaplan & Meier 1958,
+    J Am Stat Assoc 53:457)."""
+    from scipy.stats import CensoredData
+
+    t = individuals["sessions_to_criterion"].to_numpy(float)
+    reached = np.isfinite(t)
+    return CensoredData(uncensored=t[reached], right=individuals["n_sessions"].to_numpy(float)[~reached])
+
+
+def km_median(data) -> float:
+    """The Kaplan-Meier median of right-censored ``data`` (:func:`criterion_survival`): the first
+    session by which an estimated half of the cohort has reached criterion; NaN if the estimate
+    never reaches one half."""
+    from scipy.stats import ecdf
+
+    if len(data) == 0:
+        return math.nan
+    cdf = ecdf(data).cdf
+    hit = np.nonzero(cdf.probabilities >= 0.5 - 1e-12)[0]
+    return float(cdf.quantiles[hit[0]]) if hit.size else math.nan
+
+
+def compare_survival(a, b) -> dict[str, float]:
+    """Two cohorts' sessions to criterion as censored data (:func:`criterion_survival`): each
+    one's Kaplan-Meier median and the two-sided log-rank test (Mantel 1966), which compares the
+    rate of reaching criterion session by session among the individuals still in training."""
+    from scipy.stats import logrank
+
+    res = {"km_median_a": km_median(a), "km_median_b": km_median(b), "n_a": len(a), "n_b": len(b),
+           "n_reached_a": len(a) - a.num_censored(), "n_reached_b": len(b) - b.num_censored(),
+           "logrank_statistic": math.nan, "logrank_p": math.nan}
+    if len(a) and len(b) and res["n_reached_a"] + res["n_reached_b"]:
+        with np.errstate(invalid="ignore", divide="ignore"):  # no variance (e.g. every event at once): NaN
+            lr = logrank(a, b, alternative="two-sided")
+        res.update(logrank_statistic=float(lr.statistic), logrank_p=float(lr.pvalue))
+    return res
 
 
 def _two_sample(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
