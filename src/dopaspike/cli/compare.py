@@ -93,7 +93,7 @@ def _table(summary: dict) -> Table:
         ("reaching both sides", lambda s: f"{s['n_both']}/{s['n_individuals']}", ("fraction_both", "fisher_p")),
         ("median sessions to criterion", lambda s: _num(s["median_sessions_to_criterion"]),
          ("sessions_to_criterion", "mannwhitney_p")),
-        ("sessions to criterion, censored (Kaplan-Meier median; log-rank)",
+        ("Kaplan-Meier median sessions to criterion",
          lambda s: _num(s["km_median_sessions_to_criterion"]), ("time_to_criterion", "logrank_p")),
         ("median longest one-sided phase", lambda s: _num(s["median_longest_one_sided"]),
          ("longest_one_sided", "mannwhitney_p")),
