@@ -153,18 +153,6 @@ def find_fixed_points(template: RateCohort, starts: np.ndarray, levels, *, tol: 
     return sorted(found, key=lambda f: (f.label, f.n_unstable))
 
 
-def nearest(points: list[FixedPoint], theta: np.ndarray, kind: str | None = None) -> tuple[float, FixedPoint | None]:
-    """(distance, fixed point) of the point of ``points`` (of ``kind``, if given) nearest to ``theta``."""
-    best, arg = np.inf, None
-    for f in points:
-        if kind is not None and f.kind != kind:
-            continue
-        d = float(np.linalg.norm(theta - f.theta))
-        if d < best:
-            best, arg = d, f
-    return best, arg
-
-
 @dataclass(frozen=True)
 class SlowPoint:
     """A local minimum of the speed ``|F| / learning_rate`` reached from a state (Sussillo & Barak
