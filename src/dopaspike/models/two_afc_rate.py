@@ -54,7 +54,7 @@ small initial weights, the value rule, a habit of 1.5, no side bias, and balance
   Wilson & Collins 2019, eLife 8:e49547, model 5). The value rule's ``Q(a)`` and
   :meth:`RateCohort.association` read the associations alone. While one side is learned its
   correct choices lean the history toward that side, so the other side's trials go to it more
-  often than not (below chance), as the mice's unlearned side does. Off (0) by default;
+  often than not (below chance), as the mice's unlearned side does. 1.5 by default (0 turns it off);
   above about 2 the history sustains a side bias by itself (``H = tanh(habit_weight H / 2)`` has
   nonzero solutions), in any network;
 * ``depth = "shallow"``: no hidden layer, ``P(right) = sigmoid(b + A_right x_right - A_left
