@@ -38,10 +38,17 @@ sign (equal to the per-step order to first order in the learning rate). Only rec
 soft bounds. The result equals the literal per-step order above (tested against a per-step
 reference), for soft bounds whenever the reference is the tonic level.
 
-Numba's on-disk cache of this loop is invalidated only when this file changes, not when
+The ``# <features>`` block below names the parts a network may use; every branch only such a
+network needs is guarded by one of them (``if RISE and has_rise[e]``). Here all are ``True``:
+this module is the general loop. :mod:`dopaspike.core.variants` runs a network on a copy of this
+file with the features it does not use set to ``False``, which Numba prunes before compiling.
+Keep the block's form (one ``NAME = True`` per line) and guard new optional code the same way.
+
+Numba's on-disk cache of this module is invalidated only when this file changes, not when
 ``arrays.py`` (constants) or ``neuron_step.py`` (callees) do: after editing those, touch this file
-or delete ``__pycache__``. Sizes (tables, histories, rings) are read from the arrays themselves,
-so no size constant can go stale.
+or delete ``__pycache__`` (the specialised copies are named by a hash of all three and need
+neither). Sizes (tables, histories, rings) are read from the arrays themselves, so no size
+constant can go stale.
 """
 
 from __future__ import annotations
@@ -63,6 +70,18 @@ from .arrays import (
     POW_R,
 )
 from .neuron_step import izhikevich_pop, lif_pop, poisson_input, sweep_weights
+
+# <features>  (variants.FEATURES, in this order)
+IZHIKEVICH = True
+LIF = True
+POISSON = True
+MODULATION = True
+EXACT = True
+SWEEP = True
+RECEPTOR = True
+SOFT = True
+RISE = True
+# </features>
 
 
 @njit(cache=True, error_model="numpy")
@@ -210,7 +229,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
         sgn = rec_sign[e]
         rec = sgn != 0.0
         occ_ref = f_tonic = tiny = a_c1 = a_d1 = a_r1 = 0.0
-        if rec:  # only rules read through a receptor pay for these
+        if RECEPTOR and rec:  # only rules read through a receptor pay for these
             occ_ref = rec_occ_ref[e]
             f_tonic = sgn * (_occupancy(rec_ec50, rec_hill, e, baseline[r]) - occ_ref)
             tiny = 1e-13 * rec_ec50[e]  # phasic dopamine below this changes occupancy by < 1e-13
@@ -224,22 +243,22 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                 end = log_step[r, j]
                 last = False
             n = end - start
-            if rec:  # through a receptor: step by step while the phasic part matters
+            if RECEPTOR and rec:  # through a receptor: step by step while the phasic part matters
                 m = 0
                 while m < n and abs(dv) > tiny:
                     dv *= a_d1
                     f = sgn * (_occupancy(rec_ec50, rec_hill, e, baseline[r] + dv) - occ_ref)
                     cval *= a_c1
-                    if soft_e:  # step by step, each step's change scaled at that step's weight
+                    if SOFT and soft_e:  # step by step, each step's change scaled at that step's weight
                         x = cval * f
-                        if rise:
+                        if RISE and rise:
                             crval *= a_r1
                             x -= crval * f
                         dw = lr_dt[e] * x
                         w += dw * ((w_max[e] - w) if dw > 0.0 else (w - w_min[e])) / span
                     else:
                         acc += cval * f
-                        if rise:
+                        if RISE and rise:
                             crval *= a_r1
                             acc -= crval * f
                     m += 1
@@ -247,7 +266,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                 pc = _pw(pow_tab, log_alpha, e, POW_C, n)
                 part = cval * f_tonic * g_c[e] * (1.0 - pc)
                 cval *= pc
-                if rise:
+                if RISE and rise:
                     pr = _pw(pow_tab, log_alpha, e, POW_R, n)
                     part_r = crval * f_tonic * g_r[e] * (1.0 - pr)
                     crval *= pr
@@ -258,29 +277,29 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                 pq = _pw(pow_tab, log_alpha, e, POW_Q, n)
                 part = cval * (dv * g_q[e] * (1.0 - pq) + base * g_c[e] * (1.0 - pc))
                 cval *= pc
-                if rise:
+                if RISE and rise:
                     pr = _pw(pow_tab, log_alpha, e, POW_R, n)
                     pqr = _pw(pow_tab, log_alpha, e, POW_QR, n)
                     part_r = crval * (dv * g_qr[e] * (1.0 - pqr) + base * g_r[e] * (1.0 - pr))
                     crval *= pr
                 else:
                     part_r = 0.0
-            if not soft_e:  # in this order, as ever (the sums are bitwise those of earlier versions)
-                acc += part
-                if rise:
-                    acc -= part_r
-            else:  # soft bounds: the interval's closed-form sum X moves w exponentially toward the bound of its sign
+            if SOFT and soft_e:  # soft bounds: the interval's closed-form sum X moves w exponentially toward its sign's bound
                 x = lr_dt[e] * (part - part_r) / span
                 if x > 0.0:
                     w = w_max[e] - (w_max[e] - w) * np.exp(-x)
                 elif x < 0.0:
                     w = w_min[e] + (w - w_min[e]) * np.exp(x)
+            else:  # in this order, as ever (the sums are bitwise those of earlier versions)
+                acc += part
+                if RISE and rise:
+                    acc -= part_r
             if last:
                 break
             dv = log_val[r, j]
             start = end
             j += 1
-        if soft_e:
+        if SOFT and soft_e:
             return cval, crval, min(max(w, w_min[e]), w_max[e])
         return cval, crval, min(max(w + lr_dt[e] * acc, w_min[e]), w_max[e])
 
@@ -290,7 +309,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
         its t_upd; up to step k, inclusive or not). ``idx_prev`` >= 0 is the emission whose arrival
         is the synapse's last, when the caller knows it. Writes nothing."""
         c = elig[s]
-        cr = elig_rise[s] if has_rise[e] else 0.0
+        cr = elig_rise[s] if RISE and has_rise[e] else 0.0
         w = weight[s]
         t0 = t_upd[s]
         m = hist_len[tgt]
@@ -314,7 +333,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
             idx = idx_prev if idx_prev >= 0 else _emission_before(em_head, em_step, i, end - d)
             inc = a_plus[e] * _x_pre(em_x, em_step, plus_kind, pow_tab, log_alpha, e, i, idx, end - d)
             c += inc
-            if has_rise[e]:
+            if RISE and has_rise[e]:
                 cr += inc
             t0 = end
             jj += 1
@@ -357,10 +376,10 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                             # LTD minus the presynaptic-only term: what this arrival takes from the eligibility
                             decay_post = _pw(pow_tab, log_alpha, e, POW_MINUS, k - last_spike[tgt])
                             ltd = a_minus[e] * post_trace[minus_kind[e], tgt] * decay_post - a_pre[e]
-                            if e_mode[e] == MODE_EXACT:
+                            if EXACT and e_mode[e] == MODE_EXACT:
                                 c, cr, w = catch_up(s, e, i, dl, tgt, k, False, idx_prev)
                                 elig[s] = c - ltd
-                                if has_rise[e]:
+                                if RISE and has_rise[e]:
                                     elig_rise[s] = cr - ltd
                                 weight[s] = w
                                 t_upd[s] = k
@@ -376,19 +395,19 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                 lo = pop_start[pp]
                 hi = pop_start[pp + 1]
                 mod = 1.0  # dopamine's effect on the population's excitability (D1 up, D2 down)
-                if mod_region[pp] >= 0:
+                if MODULATION and mod_region[pp] >= 0:
                     x = (baseline[mod_region[pp]] + phasic[mod_region[pp]]) / mod_ec50[pp]
                     if mod_hill[pp] != 1.0:
                         x = x ** mod_hill[pp]
                     mod = 1.0 + mod_gain[pp] * x / (1.0 + x)
-                if pop_poisson[pp]:
+                if POISSON and pop_poisson[pp]:
                     poisson_input(i_stim[lo:hi], p_lambda[lo:hi], p_w[lo:hi], key_poisson, k, n_neurons, lo)
-                if pop_model[pp] == MODEL_IZHIKEVICH:
+                if IZHIKEVICH and pop_model[pp] == MODEL_IZHIKEVICH:
                     n_spk = izhikevich_pop(v_mv[lo:hi], u_rec[lo:hi], a[lo:hi], b[lo:hi], c_reset[lo:hi], d_jump[lo:hi],
                                            i_syn[lo:hi], syn_gain[lo:hi], mod, bias[lo:hi], i_stim[lo:hi],
                                            syn_decay[lo:hi], noise_amp[lo:hi], pop_noise[pp], key_noise, k, n_neurons, lo, dt_ms,
                                            spiked, n_spk)
-                else:
+                elif LIF:
                     n_spk = lif_pop(v_mv[lo:hi], ref_until[lo:hi], v_rest[lo:hi], v_reset[lo:hi], v_th[lo:hi],
                                      lif_gain[lo:hi], lif_decay[lo:hi], ref_steps[lo:hi], i_syn[lo:hi], syn_gain[lo:hi], mod,
                                      bias[lo:hi], i_stim[lo:hi], syn_decay[lo:hi], noise_amp[lo:hi], pop_noise[pp], key_noise,
@@ -408,7 +427,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                     out.spk_n[0] = m + 1
                 if da_region[n] >= 0:
                     release[da_region[n]] += da_release[n]
-                if has_sweep:  # the sweep rule needs its eligibility current at every sweep
+                if SWEEP and has_sweep:  # the sweep rule needs its eligibility current at every sweep
                     for idx in range(in_ptr[n], in_ptr[n + 1]):
                         s = in_syn[idx]
                         e = np.int64(rule[s])
@@ -437,7 +456,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                 em_head[n] = h_new
             # 5. dopamine: daspnet sweep if due, then release and delivery, logged and recorded
             for e in range(n_rules):
-                if e_mode[e] == MODE_SWEEP and (k + 1) % sweep_steps[e] == 0:
+                if SWEEP and e_mode[e] == MODE_SWEEP and (k + 1) % sweep_steps[e] == 0:
                     r = e_region[e]
                     gain = lr_dt[e] * sweep_steps[e] * (baseline[r] + phasic[r] - da_ref[e])
                     decay = _pw(pow_tab, log_alpha, e, POW_C, sweep_steps[e])
@@ -472,7 +491,7 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
             for idx in range(lo, hi):
                 s = src_syn[idx]
                 e = np.int64(rule[s])
-                if e >= 0 and e_mode[e] == MODE_EXACT:
+                if EXACT and e >= 0 and e_mode[e] == MODE_EXACT:
                     c, cr, w = catch_up(s, e, src_pre[idx], src_delay[idx], target[s], k, True, -1)
                 else:
                     c, cr, w = elig[s], 0.0, weight[s]
@@ -481,9 +500,9 @@ def run_chunk(k0, n_steps, dt_ms, key_noise, key_poisson, neu, nst, syn, ent, re
                     j += 1
                 else:
                     elig[s], weight[s] = c, w
-                    if e >= 0 and e_mode[e] == MODE_EXACT:
+                    if EXACT and e >= 0 and e_mode[e] == MODE_EXACT:
                         t_upd[s] = k
-                        if has_rise[e]:
+                        if RISE and has_rise[e]:
                             elig_rise[s] = cr
             if not peek:
                 hist_len[consolidate[q]] = 0

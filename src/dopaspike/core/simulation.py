@@ -1,9 +1,9 @@
 """A built network with its state: run it in chunks, talk to it between chunks.
 
-The compiled loop (:mod:`dopaspike.core.kernel`) runs a chunk of steps; between chunks Python
-code (a task, a reward rule, a recorder) reads what happened and schedules dopamine or stimuli
-for later steps. Chunk boundaries never change results: noise is counter-based, events are
-keyed to absolute steps, and recorders only read.
+The compiled loop (:mod:`dopaspike.core.kernel`, specialised by :mod:`~dopaspike.core.variants`)
+runs a chunk of steps; between chunks Python code (a task, a reward rule, a recorder) reads what
+happened and schedules dopamine or stimuli for later steps. Chunk boundaries never change
+results: noise is counter-based, events are keyed to absolute steps, and recorders only read.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from . import kernel
 from . import rng as rngmod
+from . import variants
 from .arrays import (
     MAX_EMISSION_SLOTS,
     NEVER,
@@ -281,14 +281,16 @@ class Simulation:
             self._notify(k0, ran, out)
 
     def _kernel(self, *args) -> int:
-        """Call the compiled loop. The first call goes through Numba's dispatcher (compiling or
-        loading the cache); later calls go straight to the compiled entry point of that signature,
-        which spares ~20 us of type dispatch per chunk. The argument types never change: every
-        array is created here with a fixed dtype and layout."""
+        """Call the compiled loop, specialised to the features this network uses
+        (:mod:`~dopaspike.core.variants`). The first call goes through Numba's dispatcher
+        (compiling or loading the cache); later calls go straight to the compiled entry point of
+        that signature, which spares ~20 us of type dispatch per chunk. The argument types never
+        change: every array is created here with a fixed dtype and layout."""
         if self._entry is not None:
             return self._entry(*args)
-        result = kernel.run_chunk(*args)
-        self._entry = kernel.run_chunk.overloads[tuple(numba.typeof(a) for a in args)].entry_point
+        run_chunk = variants.kernel_for(variants.features_of(self.compiled))
+        result = run_chunk(*args)
+        self._entry = run_chunk.overloads[tuple(numba.typeof(a) for a in args)].entry_point
         return result
 
     def _grow_da_log(self, n_steps: int) -> None:
