@@ -36,13 +36,16 @@ def _net(*, lif_cortex=False, poisson=False, modulation=False, mode="exact", rec
     return net
 
 
-NETWORKS = {
+#: Networks run on a copy of exactly their features (two copies, compiled here only) ...
+EXACT_COPY = {
+    "modulated, d1 receptor, soft bounds": {"modulation": True, "receptor": D1, "soft": True},
+    "lif and poisson, d2 receptor, rising eligibility": {"lif_cortex": True, "poisson": True, "receptor": D2,
+                                                         "rise_ms": 80.0},
+}
+#: ... and plain networks, on the copy of their tier (one copy for both).
+TIERED = {
     "izhikevich, exact": {},
     "lif and poisson, sweep": {"lif_cortex": True, "poisson": True, "mode": "sweep"},
-    "modulated, d1 receptor, soft bounds": {"modulation": True, "receptor": D1, "soft": True},
-    "d2 receptor, rising eligibility": {"receptor": D2, "rise_ms": 80.0},
-    "everything": {"lif_cortex": True, "poisson": True, "modulation": True, "receptor": D2, "soft": True,
-                   "rise_ms": 80.0},
 }
 
 
@@ -58,20 +61,42 @@ def _run(kwargs, monkeypatch, general: bool):
     return spikes.times_ms, spikes.ids, w, c, sim.state.v_mv.copy(), watched.weight, watched.eligibility
 
 
-@pytest.mark.parametrize("name", list(NETWORKS))
-def test_specialised_loop_gives_the_general_loops_results(name, monkeypatch):
-    specialised = _run(NETWORKS[name], monkeypatch, general=False)
-    general = _run(NETWORKS[name], monkeypatch, general=True)
+def _same_as_general(kwargs, monkeypatch):
+    specialised = _run(kwargs, monkeypatch, general=False)
+    general = _run(kwargs, monkeypatch, general=True)
     assert specialised[0].size > 100  # the network is active
     for a, b in zip(specialised, general):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", list(TIERED))
+def test_the_tiers_copy_gives_the_general_loops_results(name, monkeypatch):
+    assert variants.tier_of(variants.features_of(_net(**TIERED[name]).build(seed=0).compiled)) != dict.fromkeys(
+        variants.FEATURES, True)
+    _same_as_general(TIERED[name], monkeypatch)
+
+
+@pytest.mark.parametrize("name", list(EXACT_COPY))
+def test_a_copy_of_exactly_the_networks_features_gives_the_general_loops_results(name, monkeypatch):
+    monkeypatch.setattr(variants, "tier_of", lambda features: features)
+    _same_as_general(EXACT_COPY[name], monkeypatch)
+
+
+def test_tiers_hold_plain_networks_and_send_the_rest_to_the_general_loop():
+    daspnet_like = dict.fromkeys(variants.FEATURES, False) | {"IZHIKEVICH": True, "EXACT": True}
+    tier = variants.tier_of(daspnet_like)
+    assert {name for name, on in tier.items() if on} == set(variants.TIERS[0])
+    assert variants.tier_of(tier) == tier
+    with_receptor = daspnet_like | {"RECEPTOR": True}
+    assert variants.tier_of(with_receptor) == dict.fromkeys(variants.FEATURES, True)
 
 
 def test_features_name_what_the_network_uses():
     plain = variants.features_of(_net().build(seed=0).compiled)
     assert plain == {"IZHIKEVICH": True, "LIF": False, "POISSON": False, "MODULATION": False, "EXACT": True,
                      "SWEEP": False, "RECEPTOR": False, "SOFT": False, "RISE": False}
-    full = variants.features_of(_net(**NETWORKS["everything"]).build(seed=0).compiled)
+    full = variants.features_of(_net(lif_cortex=True, poisson=True, modulation=True, receptor=D2, soft=True,
+                                     rise_ms=80.0).build(seed=0).compiled)
     assert full == dict.fromkeys(variants.FEATURES, True) | {"SWEEP": False}
     assert variants.features_of(_net(mode="sweep").build(seed=0).compiled)["SWEEP"]
 

@@ -281,14 +281,14 @@ class Simulation:
             self._notify(k0, ran, out)
 
     def _kernel(self, *args) -> int:
-        """Call the compiled loop, specialised to the features this network uses
+        """Call the compiled loop, specialised to the tier of features this network uses
         (:mod:`~dopaspike.core.variants`). The first call goes through Numba's dispatcher
         (compiling or loading the cache); later calls go straight to the compiled entry point of
         that signature, which spares ~20 us of type dispatch per chunk. The argument types never
         change: every array is created here with a fixed dtype and layout."""
         if self._entry is not None:
             return self._entry(*args)
-        run_chunk = variants.kernel_for(variants.features_of(self.compiled))
+        run_chunk = variants.kernel_for(variants.tier_of(variants.features_of(self.compiled)))
         result = run_chunk(*args)
         self._entry = run_chunk.overloads[tuple(numba.typeof(a) for a in args)].entry_point
         return result

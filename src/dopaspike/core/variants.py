@@ -8,7 +8,15 @@ branch that only such a network needs is guarded by one of them. For a network t
 imports it. Numba treats a module's globals as compile-time constants and prunes the branches
 they guard before it types or lowers anything, so the copy compiles to less code, sooner: the
 daspnet network of the speed benchmark (Izhikevich neurons, the exact rule, nothing else)
-compiles in about two thirds of the general loop's time (``benchmarks/README.md``).
+compiles in about 0.7-0.8 of the general loop's time (``benchmarks/README.md``).
+
+Each copy compiles once per machine, and a copy for every combination a user meets would make
+each new experiment pay a first compile that the general loop, once cached, spares it. So a
+network does not get a copy of exactly its features: :func:`tier_of` gives the smallest of the
+:data:`TIERS` that holds them, or all features (the general loop). There is one tier, the plain
+networks of Izhikevich (2007) and the like: Izhikevich and LIF neurons, noise and Poisson
+input, the exact and sweep rules with linear dopamine and hard bounds, nothing else. A machine
+thus compiles the loop at most twice.
 
 The copies live in one directory (``$DOPASPIKE_KERNEL_DIR``; else ``dopaspike-kernels`` under
 ``$NUMBA_CACHE_DIR`` when that is set; else ``~/.cache/dopaspike/kernels``), each named by its
@@ -37,6 +45,9 @@ from .arrays import MODE_EXACT, MODE_SWEEP, MODEL_IZHIKEVICH, MODEL_LIF
 #: The feature constants of ``kernel.py``, in the order of its ``# <features>`` block.
 FEATURES = ("IZHIKEVICH", "LIF", "POISSON", "MODULATION", "EXACT", "SWEEP", "RECEPTOR", "SOFT", "RISE")
 
+#: Feature sets that get a copy of their own (see the module docstring), smallest first.
+TIERS = (frozenset({"IZHIKEVICH", "LIF", "POISSON", "EXACT", "SWEEP"}),)
+
 _BLOCK = re.compile(r"^# <features>[^\n]*\n.*?^# </features>\n", re.S | re.M)
 _loaded: dict[str, object] = {}
 
@@ -55,6 +66,16 @@ def features_of(compiled) -> dict[str, bool]:
         "SOFT": bool(np.any(rules.soft)),
         "RISE": bool(np.any(rules.has_rise)),
     }
+
+
+def tier_of(features: dict[str, bool]) -> dict[str, bool]:
+    """The features of the loop a network with ``features`` runs on: those of the smallest of
+    :data:`TIERS` that holds every feature it uses, or all of them (the general loop)."""
+    used = {name for name, on in features.items() if on}
+    for tier in TIERS:
+        if used <= tier:
+            return {name: name in tier for name in FEATURES}
+    return dict.fromkeys(FEATURES, True)
 
 
 def kernel_dir() -> Path:
