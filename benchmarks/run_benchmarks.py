@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,9 +55,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--cold", action="store_true",
                    help="start from empty Numba and Cython caches (the first size then shows "
                         "first-ever compile times)")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="rounds per size, each running every peer once in turn; the table gives each "
+                        "peer's median run and the median of its ratios within a round (range in brackets)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per peer run")
     args = p.parse_args(argv)
+    if args.repeats < 1:
+        p.error(f"--repeats must be >= 1, got {args.repeats}")
     if args.model_seconds is None:
         args.model_seconds = [10.0 if n <= 1000 else 3.0 for n in args.sizes]
     elif len(args.model_seconds) == 1:
@@ -134,28 +140,50 @@ def run_all(args) -> list[dict]:
         missing[peer] = probe(args.peer_python if in_venv else sys.executable, module)
     results = []
     for n, model_s in zip(args.sizes, args.model_seconds, strict=True):
-        for peer in args.peers:
-            row = {"peer": peer, "n": n, "model_s": model_s}
-            if missing[peer]:
-                row.update(status="not installed", reason=missing[peer])
-                results.append(row)
-                continue
-            workdir = os.path.join(workroot, f"{peer}-{n}")
-            shutil.rmtree(workdir, ignore_errors=True)
-            cmd = peer_command(peer, n, model_s, args, workdir, caches)
-            print(f"[bench] {peer} N={n} model {model_s:g} s ...", file=sys.stderr, flush=True)
-            row.update(run_child(cmd, env, args.timeout), peer=peer)
-            print(f"[bench]   {row['status']} {row.get('wall_per_model_s', '')}",
-                  file=sys.stderr, flush=True)
-            results.append(row)
+        rounds = []  # one {peer: row} per round: the peers of a round ran within minutes of each other
+        for rep in range(args.repeats):
+            rounds.append({})
+            for peer in args.peers:
+                row = {"peer": peer, "n": n, "model_s": model_s}
+                if missing[peer]:
+                    row.update(status="not installed", reason=missing[peer])
+                    rounds[-1][peer] = row
+                    continue
+                workdir = os.path.join(workroot, f"{peer}-{n}")
+                shutil.rmtree(workdir, ignore_errors=True)
+                cmd = peer_command(peer, n, model_s, args, workdir, caches)
+                print(f"[bench] {peer} N={n} model {model_s:g} s, round {rep + 1}/{args.repeats} ...",
+                      file=sys.stderr, flush=True)
+                row.update(run_child(cmd, env, args.timeout), peer=peer)
+                print(f"[bench]   {row['status']} {row.get('wall_per_model_s', '')}",
+                      file=sys.stderr, flush=True)
+                rounds[-1][peer] = row
+        results += [summarise(peer, rounds) for peer in args.peers]
     if args.cold:
         shutil.rmtree(caches, ignore_errors=True)
-    for row in results:  # ratio against dopaspike at the same size
-        ref = next((r for r in results if r["peer"] == "dopaspike" and r["n"] == row["n"]
-                    and r.get("status") == "ok"), None)
-        if ref and row.get("status") == "ok":
-            row["ratio_vs_dopaspike"] = row["wall_per_model_s"] / ref["wall_per_model_s"]
     return results
+
+
+def summarise(peer: str, rounds: list[dict]) -> dict:
+    """One row for ``peer`` at one size from its runs in every round: the run with the median
+    wall s per model s (the lower middle one for an even number; its other columns with it), the
+    first run's compile and build times (with ``--cold``, the first-ever ones), every run's
+    speed, and the ratio to dopaspike computed within each round (both ran minutes apart, so a
+    slow phase of a shared machine hits both), as its median and range."""
+    runs = [r[peer] for r in rounds]
+    ok = [r for r in runs if r.get("status") == "ok"]
+    if not ok:
+        return runs[0]
+    row = dict(sorted(ok, key=lambda r: r["wall_per_model_s"])[(len(ok) - 1) // 2])
+    row["compile_s"], row["build_s"] = ok[0].get("compile_s"), ok[0].get("build_s")
+    row["runs_wall_per_model_s"] = [r["wall_per_model_s"] for r in ok]
+    ratios = [r[peer]["wall_per_model_s"] / r["dopaspike"]["wall_per_model_s"] for r in rounds
+              if r[peer].get("status") == "ok" and r.get("dopaspike", {}).get("status") == "ok"]
+    if ratios:
+        row["ratio_vs_dopaspike"] = statistics.median(ratios)
+        row["ratio_range"] = [min(ratios), max(ratios)]
+        row["ratios"] = ratios
+    return row
 
 
 def _f(value, fmt="{:.3g}") -> str:
@@ -166,6 +194,14 @@ def _peak(r: dict) -> str:
     text = _f(r.get("sim_peak_mb"), "{:.0f}")
     if r.get("binary_peak_mb") is not None:
         text += f" (binary {r['binary_peak_mb']:.0f})"
+    return text
+
+
+def _ratio(r: dict) -> str:
+    text = _f(r.get("ratio_vs_dopaspike"), "{:.2f}")
+    lo_hi = r.get("ratio_range")
+    if lo_hi and len(r.get("ratios", [])) > 1 and r["peer"] != "dopaspike":
+        text += f" ({lo_hi[0]:.2f}–{lo_hi[1]:.2f})"
     return text
 
 
@@ -180,15 +216,17 @@ def markdown(results: list[dict], meta: dict) -> str:
             continue
         rows.append(" | ".join([
             f"| {r['peer']}", str(r["n"]), _f(r["wall_per_model_s"], "{:.4f}"),
-            _f(r.get("ratio_vs_dopaspike"), "{:.2f}"), _peak(r),
+            _ratio(r), _peak(r),
             f"{_f(r.get('compile_s'), '{:.1f}')} + {_f(r.get('build_s'), '{:.1f}')}",
             f"{r['model_s']:g}", _f(r.get("rate_hz"), "{:.2f}"),
             _f(r.get("mean_exc_w"), "{:.3f}") + " |"]))
     notes = (f"\n\n{meta['date']} · {meta['cpu']} ({meta['cores']} cores) · "
              f"threads {meta['args']['threads']} · NEST deliver_interval "
              f"{meta['args']['deliver_interval']} · Numba/Cython caches "
-             f"{'emptied (--cold)' if meta['args']['cold'] else 'kept from earlier runs'}"
-             "\n\nratio = peer's wall s per model s / dopaspike's (above 1: dopaspike is faster). "
+             f"{'emptied (--cold)' if meta['args']['cold'] else 'kept from earlier runs'} · "
+             f"{meta['args']['repeats']} round(s) per size"
+             "\n\nwall s per model s: the median run. ratio = peer's wall s per model s / dopaspike's in the same "
+             "round (above 1: dopaspike is faster), median over rounds (range). "
              "compile/build s = compile (or first-run overhead) + network construction.\n")
     return "\n".join([head, *rows]) + notes
 

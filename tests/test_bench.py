@@ -100,6 +100,12 @@ def test_peers_runs_the_harness_with_the_sizes_given(monkeypatch, tmp_path):
     res = runner.invoke(app, ["bench", "--peers", "--sizes", "1000", "--json", "--out", str(tmp_path)])
     argv = json.loads(res.stdout)["argv"]
     assert argv[argv.index("--sizes") + 1] == "1000" and argv[argv.index("--model-seconds") + 1] == "10.0"
+    res = runner.invoke(app, ["bench", "--peers", "--sizes", "1000", "--repeats", "2", "--json", "--out", str(tmp_path)])
+    argv = json.loads(res.stdout)["argv"]
+    assert argv[argv.index("--repeats") + 1] == "2"
+    for bad in (["--repeats", "0", "--peers"], ["--repeats", "2"]):  # out of range; without --peers
+        res = runner.invoke(app, ["bench", *bad, "--out", str(tmp_path)] if "--peers" in bad else ["bench", *bad])
+        assert res.exit_code != 0 and "--repeats" in res.output, res.output
     script.write_text("import sys; sys.exit(5)")
     assert runner.invoke(app, ["bench", "--peers", "--out", str(tmp_path)]).exit_code == 5
 

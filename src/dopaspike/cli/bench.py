@@ -12,7 +12,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from ..core.errors import ConfigError
+from ..core.errors import ConfigError, check_range
 from .app import app, console, fail_bad_input
 from .app import out as stdout
 
@@ -42,6 +42,8 @@ def bench(
         "--peers", help="run the side-by-side benchmark with Brian2 and NEST (source checkout only)")] = False,
     out: Annotated[Path | None, typer.Option(
         help="with --peers: folder for latest.json and latest.md [default: benchmarks/results]")] = None,
+    repeats: Annotated[int | None, typer.Option(
+        help="with --peers: rounds per size; the ratios are taken within each round [default: 3]")] = None,
 ) -> None:
     """Measure dopaspike's speed on the daspnet network (Izhikevich 2007): build time, the 1 s
     warm-up (Numba compile or cache load) and wall seconds per model second.
@@ -55,7 +57,7 @@ def bench(
 
       dopaspike bench --sizes 1000,100000 --mode sweep --json
 
-      dopaspike bench --peers --sizes 1000 --model-seconds 2
+      dopaspike bench --peers --sizes 1000 --model-seconds 2 --repeats 1
     """
     from .. import bench as b
 
@@ -69,6 +71,10 @@ def bench(
             raise ConfigError("--mode", mode, "no --mode with --peers (the comparison runs both modes)")
         if not peers and out is not None:
             raise ConfigError("--out", str(out), "only with --peers (without it, nothing is written)")
+        if repeats is not None:
+            if not peers:
+                raise ConfigError("--repeats", repeats, "only with --peers")
+            check_range("--repeats", repeats, 1, 100)
         harness = b.peer_harness() if peers else None
         if peers and harness is None:
             raise ConfigError("--peers", True, "a source checkout: the comparison with Brian2 and NEST runs "
@@ -76,7 +82,7 @@ def bench(
     except ConfigError as err:
         raise fail_bad_input(err) from None
     if harness is not None:
-        _run_peers(harness, ns, secs, seed, out, as_json)
+        _run_peers(harness, ns, secs, seed, out, as_json, repeats)
         return
     results = []
     for n, s in zip(ns, secs):
@@ -97,9 +103,12 @@ def bench(
                   "compile s: its excess over the steady rate; wall/model: wall seconds per model second", markup=False)
 
 
-def _run_peers(harness: Path, ns: list[int], secs: list[float], seed: int, out: Path | None, as_json: bool) -> None:
+def _run_peers(harness: Path, ns: list[int], secs: list[float], seed: int, out: Path | None, as_json: bool,
+               repeats: int | None = None) -> None:
     """Run the side-by-side harness; its progress goes to stderr, its table (or JSON) to stdout."""
     cmd = [sys.executable, str(harness), "--sizes", *map(str, ns), "--model-seconds", *map(str, secs), "--seed", str(seed)]
+    if repeats is not None:
+        cmd += ["--repeats", str(repeats)]
     results_dir = Path(out) if out is not None else harness.parent / "results"
     cmd += ["--out", str(results_dir)]
     console.print(f"[bench] {' '.join(cmd)}", markup=False)
