@@ -138,7 +138,11 @@ def _write_once(path: Path, text: str) -> None:
 def kernel_for(features: dict[str, bool]):
     """The ``run_chunk`` dispatcher for a network with ``features`` (see :func:`features_of`):
     the general loop when every feature is used, when ``DOPASPIKE_GENERAL_KERNEL=1``, or when
-    the copy cannot be written; otherwise the specialised copy."""
+    the copy cannot be written; otherwise the specialised copy.
+
+    ``features`` must hold every feature the network uses: a copy without one skips that
+    feature's code and runs such a network wrongly, without an error. The simulation passes
+    ``tier_of(features_of(compiled))``, always a superset."""
     unknown = set(features) ^ set(FEATURES)
     if unknown:
         raise ValueError(f"features must name exactly {FEATURES}; differs in {sorted(unknown)}")
